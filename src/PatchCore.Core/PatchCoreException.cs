@@ -1,0 +1,22 @@
+namespace PatchCore.Core;
+
+/// <summary>Base of every error this library raises on bad input; the message names the file and the problem.</summary>
+public class PatchCoreException : Exception
+{
+    public PatchCoreException(string message) : base(message) { }
+    public PatchCoreException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>An image file that cannot be used: corrupt, truncated, empty, not an image, too large.</summary>
+public sealed class ImageLoadException : PatchCoreException
+{
+    public string FilePath { get; }
+    public string Reason { get; }
+
+    public ImageLoadException(string filePath, string reason, Exception? inner = null)
+        : base($"{filePath}: {reason}", inner ?? new InvalidDataException(reason))
+    {
+        FilePath = filePath;
+        Reason = reason;
+    }
+}
