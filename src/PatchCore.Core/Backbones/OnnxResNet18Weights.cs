@@ -13,7 +13,9 @@ public sealed record OnnxMappingEntry(string NodeName, string InitializerName, s
 /// Microsoft.ML.DnnImageFeaturizer.ResNet18 package). Its initializers are mapped onto torchvision names by
 /// walking the graph: each Conv is paired with the BatchNormalization that consumes its output; the 7x7 conv
 /// is the stem, the 1x1 convs in graph order are the downsample convs of layer2, layer3 and layer4, and the
-/// 3x3 convs in graph order are the block convs of blocks [2, 2, 2, 3].
+/// 3x3 convs in graph order are the block convs of blocks [2, 2, 2, 3]. Only stem..layer3 is loaded.
+/// CNTK pads its stride-2 convs and max pool asymmetrically; torchvision's symmetric padding gives the same
+/// result while every stage input has an even side, i.e. for image sides divisible by 16 up to layer3.
 /// </summary>
 public static class OnnxResNet18Weights
 {

@@ -79,6 +79,22 @@ public class FeatureExtractorHookTests
     }
 
     [Fact]
+    public void RepeatedExtractionsInScopesLeaveNoLiveTensorsBehind()
+    {
+        using var extractor = FeatureExtractor.Wrap("resnet18", torchvision.models.resnet18(), ownsModel: true);
+        using (var warmUp = NewDisposeScope())
+            extractor.Extract(randn(1, 3, 64, 64));
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 3; i++)
+        {
+            using var scope = NewDisposeScope();
+            var (layer2, layer3) = extractor.Extract(randn(2, 3, 64, 64));
+            Assert.True(DisposeScopeManager.Statistics.ThreadTotalLiveCount > before);
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void ExtractGivesTheSameFeaturesAsTheModulesRunByHand()
     {
         using var model = torchvision.models.resnet18();
