@@ -8,7 +8,7 @@ namespace PatchCore.Core.Evaluation;
 /// metrics (<see cref="PixelAuroc"/>, <see cref="Aupro"/>, <see cref="F1Max"/>, <see cref="PixelMetrics"/>).
 /// Each pixel costs 8 bytes: its score and its ground-truth region id (0 = normal) packed in one <see cref="ulong"/>,
 /// kept in chunks of 4 Mi entries (32 MiB) so growth never copies; the chunks are sorted in place and merged
-/// on the fly when a metric is computed. Thirty million pixels take about 240 MB. Not thread-safe.
+/// on the fly when a metric is computed. Thirty million pixels fill 8 chunks, about 270 MB. Not thread-safe.
 /// </summary>
 public sealed class PixelScoreAccumulator
 {
@@ -75,7 +75,7 @@ public sealed class PixelScoreAccumulator
             throw new PatchCoreException($"{name}: anomaly map has {scores.Length} pixels but its mask has {mask.Length}; they must be the same size.");
         if (width <= 0 || scores.Length % width != 0)
             throw new PatchCoreException($"{name}: {scores.Length} pixels are not a whole number of rows of width {width}.");
-        CheckScores(scores, source);
+        CheckScores(scores, name);
 
         int[] labels = ArrayPool<int>.Shared.Rent(scores.Length);
         try

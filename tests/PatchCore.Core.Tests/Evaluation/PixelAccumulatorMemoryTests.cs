@@ -39,9 +39,13 @@ public class PixelAccumulatorMemoryTests(ITestOutputHelper output)
         double addSeconds = clock.Elapsed.TotalSeconds;
         long managedFilled = GC.GetTotalMemory(forceFullCollection: true);
 
+        var self = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = self.TotalProcessorTime;
         clock.Restart();
         var set = PixelMetrics.Compute(pixels);
         double metricSeconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        double metricCpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         clock.Restart();
         double auroc = PixelAuroc.Compute(pixels);
         double aurocSeconds = clock.Elapsed.TotalSeconds;
@@ -55,7 +59,7 @@ public class PixelAccumulatorMemoryTests(ITestOutputHelper output)
         long peakWorking = process.PeakWorkingSet64;
 
         output.WriteLine($"pixels {pixels.PixelCount:N0}, regions {pixels.RegionCount}, storage {pixels.StorageBytes / 1e6:F0} MB");
-        output.WriteLine($"add {addSeconds:F2} s; sort+sweep (AUROC, AUPRO, F1, ROC) {metricSeconds:F2} s");
+        output.WriteLine($"add {addSeconds:F2} s; sort+sweep (AUROC, AUPRO, F1, ROC) {metricSeconds:F2} s wall, {metricCpuSeconds:F2} s CPU");
         output.WriteLine($"then, chunks already sorted: PixelAuroc.Compute {aurocSeconds:F2} s, Aupro.Compute {auproSeconds:F2} s");
         output.WriteLine($"managed heap: before {managedBefore / 1e6:F0} MB, filled {managedFilled / 1e6:F0} MB, after metrics {managedAfter / 1e6:F0} MB");
         output.WriteLine($"working set: before {workingBefore / 1e6:F0} MB, after {workingAfter / 1e6:F0} MB, peak {peakWorking / 1e6:F0} MB");
