@@ -8,16 +8,31 @@ namespace PatchCore.Core.Evaluation;
 /// metrics (<see cref="PixelAuroc"/>, <see cref="Aupro"/>, <see cref="F1Max"/>, <see cref="PixelMetrics"/>).
 /// Each pixel costs 8 bytes: its score and its ground-truth region id (0 = normal) packed in one <see cref="ulong"/>,
 /// kept in chunks of 4 Mi entries (32 MiB) so growth never copies; the chunks are sorted in place and merged
-/// on the fly when a metric is computed. Thirty million pixels take about 240 MB. Not thread-safe.
+/// on the fly when a metric is computed. Thirty million pixels fill 8 chunks, about 270 MB. Not thread-safe.
 /// </summary>
 public sealed class PixelScoreAccumulator
 {
-    private const int ChunkLength = 1 << 22;
+    private const int DefaultChunkLength = 1 << 22;
+
+    private readonly int _chunkLength;
 
     private readonly List<ulong[]> _chunks = [];
     private readonly List<bool> _chunkSorted = [];
     private readonly List<int> _regionSizes = [0]; // index = region id; 0 stands for "normal"
     private int _lastChunkCount;
+
+    /// <summary>An empty accumulator.</summary>
+    public PixelScoreAccumulator()
+        : this(DefaultChunkLength)
+    {
+    }
+
+    /// <summary>Tests use small chunks to exercise the merge of many sorted runs.</summary>
+    internal PixelScoreAccumulator(int chunkLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkLength, 1);
+        _chunkLength = chunkLength;
+    }
 
     /// <summary>Pixels added.</summary>
     public long PixelCount { get; private set; }
@@ -35,7 +50,7 @@ public sealed class PixelScoreAccumulator
     public int ImageCount { get; private set; }
 
     /// <summary>Bytes held by the pixel storage (chunks allocated, not only filled).</summary>
-    public long StorageBytes => (long)_chunks.Count * ChunkLength * sizeof(ulong);
+    public long StorageBytes => (long)_chunks.Count * _chunkLength * sizeof(ulong);
 
     /// <summary>Adds an image whose pixels are all normal (a good image, or a defect image with an empty mask).</summary>
     /// <param name="scores">Row-major anomaly map.</param>
@@ -60,7 +75,7 @@ public sealed class PixelScoreAccumulator
             throw new PatchCoreException($"{name}: anomaly map has {scores.Length} pixels but its mask has {mask.Length}; they must be the same size.");
         if (width <= 0 || scores.Length % width != 0)
             throw new PatchCoreException($"{name}: {scores.Length} pixels are not a whole number of rows of width {width}.");
-        CheckScores(scores, source);
+        CheckScores(scores, name);
 
         int[] labels = ArrayPool<int>.Shared.Rent(scores.Length);
         try
@@ -89,7 +104,7 @@ public sealed class PixelScoreAccumulator
         var runs = new ArraySegment<ulong>[_chunks.Count];
         for (int c = 0; c < _chunks.Count; c++)
         {
-            int count = c == _chunks.Count - 1 ? _lastChunkCount : ChunkLength;
+            int count = c == _chunks.Count - 1 ? _lastChunkCount : _chunkLength;
             if (!_chunkSorted[c])
             {
                 Array.Sort(_chunks[c], 0, count);
@@ -119,15 +134,15 @@ public sealed class PixelScoreAccumulator
         int done = 0;
         while (done < scores.Length)
         {
-            if (_chunks.Count == 0 || _lastChunkCount == ChunkLength)
+            if (_chunks.Count == 0 || _lastChunkCount == _chunkLength)
             {
                 // Uninitialised: every slot below _lastChunkCount is written before it is read.
-                _chunks.Add(GC.AllocateUninitializedArray<ulong>(ChunkLength));
+                _chunks.Add(GC.AllocateUninitializedArray<ulong>(_chunkLength));
                 _chunkSorted.Add(false);
                 _lastChunkCount = 0;
             }
             ulong[] chunk = _chunks[^1];
-            int take = Math.Min(ChunkLength - _lastChunkCount, scores.Length - done);
+            int take = Math.Min(_chunkLength - _lastChunkCount, scores.Length - done);
             for (int i = 0; i < take; i++)
             {
                 int label = labels.IsEmpty ? 0 : labels[done + i];

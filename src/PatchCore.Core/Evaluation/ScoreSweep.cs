@@ -49,10 +49,12 @@ internal static class ScoreSweep
 
             // Take from the best run while it stays at or above every other head.
             ArraySegment<ulong> run = sortedRuns[best];
+            ulong[] data = run.Array!;
+            int offset = run.Offset;
             int i = next[best];
             for (; i >= 0; i--)
             {
-                ulong entry = run[i];
+                ulong entry = data[offset + i];
                 if (hasOther && entry < otherHead)
                     break;
                 uint key = ScoreKey.ScoreBits(entry);
