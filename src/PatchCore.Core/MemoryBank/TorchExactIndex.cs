@@ -15,7 +15,7 @@ public sealed class TorchExactIndex : INearestNeighbourIndex
     /// <summary>Fewest query rows per chunk before the bank is split instead (keeps matrix products efficient).</summary>
     private const int MinQueryRows = 256;
 
-    /// <summary>The distance block, its top-k copies and the norm broadcasts: about three blocks live at once.</summary>
+    /// <summary>Budget share per distance value: the [q, n] block itself plus headroom for libtorch's temporaries (topk workspace).</summary>
     private const int BlockCopies = 3;
 
     /// <summary>Host-to-device copies go in pieces of at most this many bytes (a TorchSharp byte span is int-sized).</summary>

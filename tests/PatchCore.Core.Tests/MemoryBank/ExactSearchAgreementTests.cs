@@ -61,8 +61,10 @@ public class ExactSearchAgreementTests
         faiss.Add(bank);
 
         using var scope = NewDisposeScope();
-        var (d, l) = torchIndex.Search(tensor(queries, [7, Dimension]), k: 8);
+        Tensor queryTensor = tensor(queries, [7, Dimension]);
+        var (d, l) = torchIndex.Search(queryTensor, k: 8);
         Assert.Equal(new long[] { 7, 8 }, d.shape);
+        Assert.Equal(queries, queryTensor.data<float>().ToArray());   // the caller's tensor stays alive and unchanged
         var (spanD, spanL) = FaissIndexTests.Search(torchIndex, queries, k: 8);
         Assert.Equal(spanL, l.data<long>().ToArray());
         Assert.Equal(spanD, d.data<float>().ToArray());
