@@ -69,6 +69,14 @@ public sealed class AnomalyScorer
         if (embeddings.Length != (long)b * perImage * _dimension)
             throw new ArgumentException($"Expected {b} x {perImage} x {_dimension} embedding values, got {embeddings.Length}.", nameof(embeddings));
         float[] patch = PatchScores(embeddings);
+        return FromPatchScores(sourcePaths, patch, embeddings, gridWidth, gridHeight, inputWidth, inputHeight);
+    }
+
+    /// <summary>Image scores and maps from patch scores [B, gridH*gridW] already computed with <see cref="PatchScores"/>.</summary>
+    public Detection[] FromPatchScores(IReadOnlyList<string> sourcePaths, float[] patch, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
+    {
+        int perImage = gridWidth * gridHeight;
+        int b = sourcePaths.Count;
         var result = new Detection[b];
         float[][] maps = UpsampleAndBlur(patch, b, gridWidth, gridHeight, inputWidth, inputHeight);
         for (int i = 0; i < b; i++)
