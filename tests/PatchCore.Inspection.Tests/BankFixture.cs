@@ -22,8 +22,8 @@ public sealed class BankFixture : IDisposable
         string[] train = TestData.Images("bottle", Path.Combine("train", "good"));
         BankA = Path.Combine(Folder, "bank-a.bin");
         BankB = Path.Combine(Folder, "bank-b.bin");
-        PatchCoreBankBuilder.Build(new BuildOptions(train.Take(20).ToArray(), BankA) { Coreset = 0.1 });
-        PatchCoreBankBuilder.Build(new BuildOptions(train.Skip(20).Take(10).ToArray(), BankB) { Coreset = 0.1 });
+        PatchCoreBankBuilder.Build(new BuildOptions(train.Take(20).ToArray(), BankA) { CoresetFraction = 0.1 });
+        PatchCoreBankBuilder.Build(new BuildOptions(train.Skip(20).Take(10).ToArray(), BankB) { CoresetFraction = 0.1 });
 
         Good = TestData.Images("bottle", Path.Combine("test", "good")).Take(4).ToArray();
         Defects = TestData.Images("bottle", Path.Combine("test", "broken_large")).Take(4).ToArray();
@@ -32,8 +32,16 @@ public sealed class BankFixture : IDisposable
         BankAId = detector.BankId;
         using (var b = PatchCoreDetector.Load(BankB)) BankBId = b.BankId;
         string[] all = [.. Good, .. Defects];
-        var detections = detector.Score(all.Select(detector.Decode).ToArray());
-        Scores = all.Zip(detections, (path, d) => (path, d.Score)).ToDictionary(p => p.path, p => p.Score);
+        var decoded = all.Select(detector.Decode).ToArray();
+        try
+        {
+            var detections = detector.Score(decoded);
+            Scores = all.Zip(detections, (path, d) => (path, d.Score)).ToDictionary(p => p.path, p => p.Score);
+        }
+        finally
+        {
+            foreach (var image in decoded) image.Dispose();
+        }
 
         if (detector.Threshold is { } calibrated)
         {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PatchCore.Core;
+using PatchCore.Core.Imaging;
+using PatchCore.Core.Scoring;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
@@ -65,9 +67,21 @@ public sealed class BatchInspector
 
         var reserved = new HashSet<string>(StringComparer.Ordinal);
         var records = new List<InspectionRecord>();
-        foreach (var item in items.Where(i => !i.Vanished))
-            records.Add(await BuildRecordAsync(item, bank, scoredAt, reserved, abort).ConfigureAwait(false));
-        foreach (var item in items) item.Image = null; // decoded pixels are not needed past this point
+        try
+        {
+            foreach (var item in items.Where(i => !i.Vanished))
+                records.Add(await BuildRecordAsync(item, bank, scoredAt, reserved, abort).ConfigureAwait(false));
+        }
+        finally
+        {
+            // Decoded pixels (and the originals kept for overlays) are not needed past the heatmaps.
+            foreach (var item in items)
+            {
+                item.Image?.Dispose();
+                item.Image = null;
+                item.Detection = null;
+            }
+        }
 
         if (records.Count > 0)
         {
@@ -120,7 +134,8 @@ public sealed class BatchInspector
         }
         catch (ImageLoadException e)
         {
-            item.Problem = e.Reason;
+            if (File.Exists(path)) item.Problem = e.Reason;
+            else item.Vanished = true;
         }
         catch (PatchCoreException e)
         {
@@ -187,7 +202,7 @@ public sealed class BatchInspector
         string dest = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt), item.File.Name, reserved);
         reserved.Add(dest);
         string heatmap = _layout.HeatmapPath(verdict, scoredAt, Path.GetFileName(dest));
-        string? written = await WriteHeatmapAsync(item, bank.Detector, heatmap, abort).ConfigureAwait(false);
+        string? written = await WriteHeatmapAsync(item, bank.Detector, bank.Threshold, heatmap, abort).ConfigureAwait(false);
         return NewRecord(item, id, dest, verdict, bank, scoredAt) with { Score = score, Threshold = bank.Threshold, Heatmap = written };
     }
 
@@ -206,7 +221,7 @@ public sealed class BatchInspector
     };
 
     /// <summary>Written to a temporary name and renamed, so a crash never leaves half a PNG under the final name.</summary>
-    private async Task<string?> WriteHeatmapAsync(Item item, PatchCoreDetector detector, string path, CancellationToken abort)
+    private async Task<string?> WriteHeatmapAsync(Item item, PatchCoreDetector detector, double threshold, string path, CancellationToken abort)
     {
         string folder = Path.GetDirectoryName(path)!;
         string temp = Path.Combine(folder, "." + Path.GetFileNameWithoutExtension(path) + ".tmp.png");
@@ -215,7 +230,7 @@ public sealed class BatchInspector
             await _retry.RunAsync($"Writing heatmap {path}", () =>
             {
                 Directory.CreateDirectory(folder);
-                detector.WriteHeatmapOverlay(item.Image!, item.Detection!, temp);
+                detector.WriteHeatmapOverlay(item.Image!, item.Detection!, temp, threshold);
                 File.Move(temp, path, overwrite: true);
             }, abort).ConfigureAwait(false);
             return path;

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using PatchCore.Core;
+
+namespace PatchCore.Cli;
+
+internal static class BuildCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var train = new Option<DirectoryInfo>("--train") { Description = "Folder of good images (searched recursively).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "The bank file to write.", Required = true };
+        var holdOut = new Option<double>("--holdout") { Description = "Share of good images kept out of the bank to calibrate the threshold.", DefaultValueFactory = _ => 0.1 };
+        var cmd = new Command("build", "Build a memory bank from a folder of good images. " + ExitCodes.HelpText) { train, output, holdOut };
+        common.AddTo(cmd);
+        cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
+        {
+            var images = ImagePaths.TrainingFolder(r.GetValue(train)!.FullName);
+            var options = common.ToBuildOptions(r, images, r.GetValue(output)!.FullName) with { HoldOutFraction = r.GetValue(holdOut) };
+            options.Validate();
+            ConsoleUi.Info($"Building a bank from {images.Count} images in {r.GetValue(train)!.FullName} ({options.Model.Backbone}, {options.Model.Geometry}, coreset {(options.CoresetCount is int c ? c.ToString() : options.CoresetFraction.ToString("0.###"))}, index {options.IndexFactory}).");
+            var summary = ConsoleUi.WithProgress(["features", "coreset", "index", "calibration"], progress =>
+                PatchCoreBankBuilder.Build(options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));
+            ConsoleUi.Info($"""
+                Bank written: {summary.BankPath}
+                  id {summary.BankId}
+                  images: {summary.BankImages} in the bank, {summary.HeldOutImages} held out for calibration
+                  patches: {summary.Candidates:N0} candidates -> {summary.BankVectors:N0} bank vectors of {summary.Dimension} dimensions, index {summary.IndexFactory}
+                  threshold: {(summary.Threshold is double t ? t.ToString("0.####") : "none (no images held out)")}
+                  seconds: features {summary.FeatureTime.TotalSeconds:0.0}, coreset {summary.CoresetTime.TotalSeconds:0.0}, index {summary.IndexTime.TotalSeconds:0.0}, calibration {summary.CalibrationTime.TotalSeconds:0.0}
+                """);
+            return ExitCodes.Ok;
+        })));
+        return cmd;
+    }
+}

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using PatchCore.Core;
+using PatchCore.Core.Devices;
+using PatchCore.Core.Embedding;
+using PatchCore.Core.Imaging;
+
+namespace PatchCore.Cli;
+
+/// <summary>The model and bank options shared by build and eval, parsed and validated where they enter.</summary>
+internal sealed class CommonOptions
+{
+    public Option<string> Backbone { get; } = new("--backbone") { Description = "Backbone: resnet18 (default), resnet50, wide_resnet50_2.", DefaultValueFactory = _ => "resnet18" };
+    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "A torchvision checkpoint (.pth or .safetensors); default: the packaged ImageNet ResNet18." };
+    public Option<string> Resize { get; } = new("--resize") { Description = "256 = shorter side to 256; WxH = exactly that size.", DefaultValueFactory = _ => "256" };
+    public Option<string> Crop { get; } = new("--crop") { Description = "Centre crop size, or none to keep the whole resized image.", DefaultValueFactory = _ => "224" };
+    public Option<string> Coreset { get; } = new("--coreset") { Description = "Share of patches kept (0.1) or an absolute count (e.g. 20000).", DefaultValueFactory = _ => "0.1" };
+    public Option<string> Index { get; } = new("--index") { Description = "FLAT (exact) or a FAISS factory string such as IVF1024,Flat or HNSW32.", DefaultValueFactory = _ => "FLAT" };
+    public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Images per backbone batch (default: sized from free memory)." };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the coreset's projection and start points.", DefaultValueFactory = _ => 0 };
+    public Option<string> Embedding { get; } = new("--embedding") { Description = "paper (1024-D, default) or concat (anomalib's, 384-D for resnet18).", DefaultValueFactory = _ => "paper" };
+
+    public void AddTo(Command command)
+    {
+        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Coreset, Index, Device, BatchSize, Seed, Embedding })
+            command.Add(o);
+    }
+
+    public BuildOptions ToBuildOptions(ParseResult r, IReadOnlyList<string> images, string outPath)
+    {
+        var mode = r.GetValue(Embedding)!.Trim().ToLowerInvariant() switch
+        {
+            "paper" => EmbeddingMode.Paper,
+            "concat" => EmbeddingMode.Concat,
+            var other => throw new PatchCoreException($"Unknown --embedding '{other}': expected paper or concat."),
+        };
+        var model = new ModelOptions
+        {
+            Backbone = r.GetValue(Backbone)!,
+            WeightsPath = r.GetValue(Weights)?.FullName,
+            Geometry = ImageGeometry.Parse(r.GetValue(Resize)!, r.GetValue(Crop)!),
+            Embedding = new EmbeddingOptions { Mode = mode },
+            Device = ComputeDevice.Parse(r.GetValue(Device)!),
+            BatchSize = r.GetValue(BatchSize),
+        };
+        var (fraction, count) = ParseCoreset(r.GetValue(Coreset)!);
+        string index = r.GetValue(Index)!;
+        return new BuildOptions(images, outPath)
+        {
+            Model = model,
+            CoresetFraction = fraction,
+            CoresetCount = count,
+            Seed = r.GetValue(Seed),
+            IndexFactory = index.Equals("flat", StringComparison.OrdinalIgnoreCase) ? "Flat" : index,
+        };
+    }
+
+    internal static (double Fraction, int? Count) ParseCoreset(string text)
+    {
+        text = text.Trim();
+        if (text.Contains('.'))
+        {
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double share) && share > 0 && share <= 1)
+                return (share, null);
+        }
+        else if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count >= 1)
+        {
+            return (1.0, count);
+        }
+        throw new PatchCoreException($"Invalid --coreset '{text}': expected a share in (0, 1] such as 0.1, or a whole number of patches such as 20000.");
+    }
+}
+
+internal static class ImagePaths
+{
+    public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"];
+
+    public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Files as given, folders recursively (images only, sorted). Missing paths are returned as-is so they get an error line.</summary>
+    public static List<string> Expand(IEnumerable<string> paths)
+    {
+        var result = new List<string>();
+        foreach (string p in paths)
+        {
+            if (Directory.Exists(p))
+                result.AddRange(Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Where(IsImage).OrderBy(f => f, StringComparer.Ordinal));
+            else
+                result.Add(p);
+        }
+        return result;
+    }
+
+    public static List<string> TrainingFolder(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new PatchCoreException($"{dir}: training folder not found.");
+        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Where(IsImage).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw new PatchCoreException($"{dir}: no images found (looked for {string.Join(", ", Extensions)}).");
+        return files;
+    }
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using PatchCore.Core;
+using PatchCore.Core.Evaluation;
+
+namespace PatchCore.Cli;
+
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var data = new Option<DirectoryInfo>("--data") { Description = "An MVTec-layout category folder (train/good, test/<type>, optional ground_truth/<type>).", Required = true };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the metrics and per-image scores as JSON." };
+        var report = new Option<FileInfo?>("--report") { Description = "Write a self-contained HTML report (ROC curves, histogram, heatmaps)." };
+        var stride = new Option<int>("--train-stride") { Description = "Use every n-th training image (sorted by name).", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("eval", "Build a bank from train/good, score the test split, report image AUROC, pixel AUROC, PRO and F1. " + ExitCodes.HelpText) { data, json, report, stride };
+        common.AddTo(cmd);
+        cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
+        {
+            string dir = r.GetValue(data)!.FullName;
+            var b = common.ToBuildOptions(r, ["(unused)"], "(unused)");
+            var options = new EvaluationOptions
+            {
+                Model = b.Model,
+                CoresetFraction = b.CoresetFraction,
+                CoresetCount = b.CoresetCount,
+                Seed = b.Seed,
+                IndexFactory = b.IndexFactory,
+                TrainStride = r.GetValue(stride),
+                GallerySize = r.GetValue(report) is null ? 0 : 6,
+            };
+            if (options.TrainStride < 1) throw new PatchCoreException("--train-stride must be at least 1.");
+            var result = ConsoleUi.WithProgress(["features", "coreset", "index", "scoring"], progress =>
+                CategoryEvaluator.Run(dir, options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));
+            PrintTable(result);
+            if (r.GetValue(json) is { } jsonFile) WriteJson(jsonFile.FullName, result);
+            if (r.GetValue(report) is { } reportFile)
+            {
+                EvaluationReportWriter.Write(reportFile.FullName, result);
+                ConsoleUi.Info($"Report written: {reportFile.FullName}");
+            }
+            return ExitCodes.Ok;
+        })));
+        return cmd;
+    }
+
+    private static string F(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+
+    private static void PrintTable(EvaluationResult r)
+    {
+        var table = new Table().Title($"{r.Category}: {r.TrainImages} train, {r.TestImages} test, bank {r.BankVectors:N0} x {r.Dimension}");
+        table.AddColumns("image AUROC", "pixel AUROC", "PRO@0.3", "image F1-max", "pixel F1-max", "features s", "coreset s", "index s", "score s/img");
+        table.AddRow(F(r.ImageAuroc), F(r.PixelAuroc), F(r.Pro), F(r.ImageF1.F1), F(r.PixelF1?.F1),
+            r.Seconds.Features.ToString("0.0", CultureInfo.InvariantCulture), r.Seconds.Coreset.ToString("0.0", CultureInfo.InvariantCulture),
+            r.Seconds.Index.ToString("0.00", CultureInfo.InvariantCulture), r.Seconds.ScorePerImage.ToString("0.000", CultureInfo.InvariantCulture));
+        // The table is the command's result: stdout (wide enough not to truncate when redirected).
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
+        AnsiConsole.Write(table);
+    }
+
+    internal static void WriteJson(string path, EvaluationResult r)
+    {
+        static double? N(double? v) => v is double d && !double.IsNaN(d) ? Math.Round(d, 6) : null;
+        var doc = new Dictionary<string, object?>
+        {
+            ["category"] = r.Category,
+            ["image_auroc"] = N(r.ImageAuroc),
+            ["pixel_auroc"] = N(r.PixelAuroc),
+            ["pro"] = N(r.Pro),
+            ["image_f1_max"] = N(r.ImageF1.F1),
+            ["pixel_f1_max"] = N(r.PixelF1?.F1),
+            ["n_train"] = r.TrainImages,
+            ["n_test"] = r.TestImages,
+            ["bank_vectors"] = r.BankVectors,
+            ["embedding_dim"] = r.Dimension,
+            ["settings"] = r.Settings,
+            ["seconds"] = new Dictionary<string, double>
+            {
+                ["features"] = Math.Round(r.Seconds.Features, 3),
+                ["coreset"] = Math.Round(r.Seconds.Coreset, 3),
+                ["index"] = Math.Round(r.Seconds.Index, 3),
+                ["score_per_image"] = Math.Round(r.Seconds.ScorePerImage, 4),
+            },
+            ["images"] = r.Images.Select(i => new Dictionary<string, object>
+            {
+                ["path"] = i.Path,
+                ["label"] = i.IsAnomalous ? 1 : 0,
+                ["defect_type"] = i.DefectType,
+                ["score"] = Math.Round(i.Score, 6),
+            }).ToArray(),
+        };
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

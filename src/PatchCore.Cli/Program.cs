@@ -1,0 +1,54 @@
+using System.CommandLine;
+using PatchCore.Core;
+
+namespace PatchCore.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("patchcore: PatchCore anomaly detection (build banks from good images, score images, evaluate on MVTec-layout data). " + ExitCodes.HelpText)
+        {
+            BuildCommand.Create(),
+            ScoreCommand.Create(),
+            EvalCommand.Create(),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) ConsoleUi.Error(e.Message);
+            ConsoleUi.Info("Run 'patchcore --help' or 'patchcore COMMAND --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke();
+    }
+
+    /// <summary>Turns expected failures into a clear message and exit code; anything else is a bug and keeps its stack.</summary>
+    internal static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (OperationCanceledException)
+        {
+            ConsoleUi.Error("interrupted");
+            return ExitCodes.Cancelled;
+        }
+        catch (PatchCoreException ex)
+        {
+            ConsoleUi.Error(ex.Message);
+            return ExitCodes.Failed;
+        }
+        catch (IOException ex)
+        {
+            ConsoleUi.Error(ex.Message);
+            return ExitCodes.Failed;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            ConsoleUi.Error(ex.Message);
+            return ExitCodes.Failed;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using PatchCore.Core.Scoring;
+
+namespace PatchCore.Core;
+
+/// <summary>How to build a memory bank from good images.</summary>
+public sealed record BuildOptions
+{
+    public BuildOptions(IReadOnlyList<string> trainImages, string outPath)
+    {
+        TrainImages = trainImages;
+        OutPath = outPath;
+    }
+
+    public IReadOnlyList<string> TrainImages { get; init; }
+    public string OutPath { get; init; }
+    public ModelOptions Model { get; init; } = new();
+    /// <summary>Share of candidate patches kept (0, 1]; ignored when <see cref="CoresetCount"/> is set.</summary>
+    public double CoresetFraction { get; init; } = 0.1;
+    public int? CoresetCount { get; init; }
+    public int Seed { get; init; }
+    /// <summary>"Flat" (exact) or a FAISS factory string such as "IVF1024,Flat" or "HNSW32".</summary>
+    public string IndexFactory { get; init; } = "Flat";
+    /// <summary>Share of good images kept out of the bank to calibrate the threshold (0 = none).</summary>
+    public double HoldOutFraction { get; init; } = 0.1;
+    /// <summary>At least this many are held out when <see cref="HoldOutFraction"/> is positive (and the set allows it).</summary>
+    public int MinHoldOut { get; init; } = 3;
+    public ThresholdRule ThresholdRule { get; init; } = new();
+    public ScoringOptions Scoring { get; init; } = new();
+
+    public void Validate()
+    {
+        Model.Validate();
+        Scoring.Validate();
+        ThresholdRule.Validate();
+        if (TrainImages.Count == 0) throw new PatchCoreException("No training images were given.");
+        if (string.IsNullOrWhiteSpace(OutPath)) throw new PatchCoreException("An output path for the bank is needed.");
+        if (!(CoresetFraction > 0 && CoresetFraction <= 1)) throw new PatchCoreException($"Coreset fraction must be in (0, 1], got {CoresetFraction}.");
+        if (CoresetCount is < 1) throw new PatchCoreException($"Coreset count must be at least 1, got {CoresetCount}.");
+        if (!(HoldOutFraction >= 0 && HoldOutFraction < 1)) throw new PatchCoreException($"Hold-out fraction must be in [0, 1), got {HoldOutFraction}.");
+        if (MinHoldOut < 0) throw new PatchCoreException($"Minimum hold-out must not be negative, got {MinHoldOut}.");
+        if (string.IsNullOrWhiteSpace(IndexFactory)) throw new PatchCoreException("An index factory string is needed (Flat for exact).");
+    }
+
+    /// <summary>
+    /// Deterministic, evenly spread hold-out: images sorted by path, h = max(MinHoldOut, round(n * fraction)) of them
+    /// (at most n - 1, none when the fraction is 0) at positions floor((j + 0.5) * n / h).
+    /// </summary>
+    public (string[] Bank, string[] HeldOut) SplitHoldOut()
+    {
+        var sorted = TrainImages.OrderBy(p => p, StringComparer.Ordinal).ToArray();
+        int n = sorted.Length;
+        int h = HoldOutFraction <= 0 ? 0 : Math.Min(n - 1, Math.Max(MinHoldOut, (int)Math.Round(n * HoldOutFraction)));
+        if (h <= 0) return (sorted, []);
+        var held = new HashSet<int>();
+        for (int j = 0; j < h; j++) held.Add((int)Math.Floor((j + 0.5) * n / h));
+        return (sorted.Where((_, i) => !held.Contains(i)).ToArray(), sorted.Where((_, i) => held.Contains(i)).ToArray());
+    }
+}
+
+/// <summary>
+/// The default threshold from held-out good image scores:
+/// max(quantile(Quantile), mean + Sigmas * std) * (1 + Margin).
+/// </summary>
+public sealed record ThresholdRule
+{
+    public double Quantile { get; init; } = 1.0;
+    public double Sigmas { get; init; } = 3.0;
+    public double Margin { get; init; } = 0.05;
+
+    public void Validate()
+    {
+        if (!(Quantile is >= 0 and <= 1)) throw new PatchCoreException($"Threshold quantile must be in [0, 1], got {Quantile}.");
+        if (Sigmas < 0 || Margin < 0) throw new PatchCoreException("Threshold sigmas and margin must not be negative.");
+    }
+
+    public override string ToString() => $"max(quantile {Quantile:0.###}, mean + {Sigmas:0.##} std) x (1 + {Margin:0.###})";
+
+    public double Apply(IReadOnlyList<double> scores)
+    {
+        if (scores.Count == 0) throw new ArgumentException("No scores to calibrate on.", nameof(scores));
+        var sorted = scores.OrderBy(s => s).ToArray();
+        double pos = Quantile * (sorted.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        double q = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+        double mean = sorted.Average();
+        double std = Math.Sqrt(sorted.Sum(s => (s - mean) * (s - mean)) / sorted.Length);
+        return Math.Max(q, mean + Sigmas * std) * (1 + Margin);
+    }
+}
+
+/// <summary>Progress of a long phase: features, coreset, index, calibration.</summary>
+public sealed record BuildProgress(string Phase, double Done, double Total);
+
+public sealed record BuildSummary
+{
+    public required string BankPath { get; init; }
+    public required string BankId { get; init; }
+    public required int BankImages { get; init; }
+    public required int HeldOutImages { get; init; }
+    public required long Candidates { get; init; }
+    public required long BankVectors { get; init; }
+    public required int Dimension { get; init; }
+    public required string IndexFactory { get; init; }
+    public double? Threshold { get; init; }
+    public required TimeSpan FeatureTime { get; init; }
+    public required TimeSpan CoresetTime { get; init; }
+    public required TimeSpan IndexTime { get; init; }
+    public required TimeSpan CalibrationTime { get; init; }
+}

@@ -1,0 +1,28 @@
+namespace PatchCore.Core.Devices;
+
+/// <summary>Batch and chunk sizes from a memory budget, so work stays bounded whatever the bank or input size.</summary>
+public static class WorkSizing
+{
+    /// <summary>
+    /// Images per backbone batch: an estimate of the bytes one image needs through the stem, layers 1-3 and the
+    /// embedding (activations scale with input pixels and layer widths), divided into the budget; at most 16,
+    /// since on CPU larger batches buy little speed.
+    /// </summary>
+    public static int BackboneBatchSize(long budgetBytes, int inputWidth, int inputHeight, int layer2Channels, int layer3Channels, int embeddingDimension)
+    {
+        double pixels = (double)inputWidth * inputHeight;
+        double grid = pixels / 64.0;
+        // stem + layer1 (64 ch at 1/4), layer2, layer3 activations, a few live at once; plus the unfolded and pooled embedding
+        double activations = 4.0 * 4 * (64 * pixels / 4 + 2.0 * 64 * pixels / 16 + 2.0 * layer2Channels * pixels / 64 + 2.0 * layer3Channels * pixels / 256);
+        double embedding = 4.0 * grid * (9.0 * (layer2Channels + layer3Channels) + 3.0 * embeddingDimension);
+        double perImage = activations + 2 * embedding;
+        return (int)Math.Clamp(budgetBytes / perImage, 1, 16);
+    }
+
+    /// <summary>Query rows per nearest-neighbour search call: a query x bank distance block within the budget.</summary>
+    public static int SearchChunkRows(long budgetBytes, long bankCount, int dimension)
+    {
+        double perRow = 4.0 * (bankCount + dimension) + 64;
+        return (int)Math.Clamp(budgetBytes / perRow, 64, 65536);
+    }
+}

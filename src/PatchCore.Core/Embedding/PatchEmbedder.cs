@@ -1,0 +1,83 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PatchCore.Core.Embedding;
+
+/// <summary>
+/// The maths of locally aware patch embeddings (no I/O, no state beyond options): hooked layer2 and layer3 maps
+/// in, one embedding per layer2 grid cell out.
+/// </summary>
+public sealed class PatchEmbedder
+{
+    public PatchEmbedder(EmbeddingOptions options)
+    {
+        options.Validate();
+        Options = options;
+    }
+
+    public EmbeddingOptions Options { get; }
+
+    /// <summary>
+    /// layer2 [B, C2, H2, W2] and layer3 [B, C3, H3, W3] -> embeddings [B, H2*W2, D] (row-major over the grid).
+    /// Tensors are created in the caller's dispose scope.
+    /// </summary>
+    public Tensor Embed(Tensor layer2, Tensor layer3)
+    {
+        if (layer2.dim() != 4 || layer3.dim() != 4 || layer2.shape[0] != layer3.shape[0])
+            throw new ArgumentException($"Expected layer2 [B,C,H,W] and layer3 [B,C,H,W] with the same B, got [{string.Join(",", layer2.shape)}] and [{string.Join(",", layer3.shape)}].");
+        return Options.Mode == EmbeddingMode.Concat ? EmbedConcat(layer2, layer3) : EmbedPaper(layer2, layer3);
+    }
+
+    private Tensor EmbedPaper(Tensor layer2, Tensor layer3)
+    {
+        long b = layer2.shape[0], h2 = layer2.shape[2], w2 = layer2.shape[3];
+        int p = Options.PatchSize, pad = p / 2;
+        using var scope = NewDisposeScope();
+
+        // Unfold each p x p neighbourhood (zero padding): [B, C, H, W] -> [B, C*p*p, H*W], channel-major.
+        Tensor u2 = F.unfold(layer2, p, padding: pad, stride: 1);
+        Tensor u3 = F.unfold(layer3, p, padding: pad, stride: 1);
+
+        // layer3's unfolded patches are upsampled to layer2's grid, element by element as the paper's code does:
+        // [B, C3*p*p, H3*W3] -> [B, C3*p*p, H3, W3] -> bilinear -> [B, C3*p*p, H2, W2] -> [B, C3*p*p, H2*W2]
+        u3 = u3.view(b, u3.shape[1], layer3.shape[2], layer3.shape[3]);
+        u3 = F.interpolate(u3, [h2, w2], mode: InterpolationMode.Bilinear, align_corners: false);
+        u3 = u3.view(b, u3.shape[1], h2 * w2);
+
+        // Per layer: [B, C*p*p, L] -> [B*L, 1, C*p*p] -> adaptive average pool -> [B*L, Dpre]
+        Tensor e2 = PoolPerPatch(u2, Options.PretrainDimension);
+        Tensor e3 = PoolPerPatch(u3, Options.PretrainDimension);
+
+        // Stack layers: [B*L, 2, Dpre] -> [B*L, 1, 2*Dpre] -> adaptive average pool -> [B*L, D]
+        Tensor stacked = stack([e2, e3], dim: 1).reshape(e2.shape[0], 1, -1);
+        Tensor pooled = F.adaptive_avg_pool1d(stacked, Options.TargetDimension);
+
+        // [B*L, 1, D] -> [B, L, D]
+        return pooled.reshape(b, h2 * w2, Options.TargetDimension).contiguous().MoveToOuterDisposeScope();
+    }
+
+    private static Tensor PoolPerPatch(Tensor unfolded, int dimension)
+    {
+        long b = unfolded.shape[0], features = unfolded.shape[1], l = unfolded.shape[2];
+        // [B, F, L] -> [B, L, F] -> [B*L, 1, F]
+        Tensor perPatch = unfolded.permute(0, 2, 1).reshape(b * l, 1, features);
+        // [B*L, 1, F] -> [B*L, 1, dimension] -> [B*L, dimension]
+        return F.adaptive_avg_pool1d(perPatch, dimension).reshape(b * l, dimension);
+    }
+
+    private Tensor EmbedConcat(Tensor layer2, Tensor layer3)
+    {
+        long b = layer2.shape[0], h2 = layer2.shape[2], w2 = layer2.shape[3];
+        int p = Options.PatchSize, pad = p / 2;
+        using var scope = NewDisposeScope();
+        // 3x3 mean per position (zero padding counted, as AvgPool2d does by default): shapes unchanged.
+        Tensor a2 = F.avg_pool2d(layer2, p, stride: 1, padding: pad);
+        Tensor a3 = F.avg_pool2d(layer3, p, stride: 1, padding: pad);
+        // [B, C3, H3, W3] -> [B, C3, H2, W2]
+        a3 = F.interpolate(a3, [h2, w2], mode: InterpolationMode.Bilinear, align_corners: false);
+        // [B, C2+C3, H2, W2] -> [B, H2*W2, C2+C3]
+        Tensor cat = torch.cat([a2, a3], dim: 1);
+        return cat.permute(0, 2, 3, 1).reshape(b, h2 * w2, cat.shape[1]).contiguous().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using PatchCore.Core.MemoryBank;
+using PatchCore.Core.Sampling;
+
+namespace PatchCore.Core;
+
+/// <summary>A bank fitted in memory: coreset vectors [VectorCount, Dimension] and their index.</summary>
+public sealed class FittedBank : IDisposable
+{
+    internal FittedBank(float[] vectors, int dimension, long candidates, FaissIndex index, TimeSpan features, TimeSpan coreset, TimeSpan indexTime)
+    {
+        Vectors = vectors;
+        Dimension = dimension;
+        Candidates = candidates;
+        Index = index;
+        FeatureTime = features;
+        CoresetTime = coreset;
+        IndexTime = indexTime;
+    }
+
+    public float[] Vectors { get; }
+    public int Dimension { get; }
+    public long VectorCount => Vectors.Length / Dimension;
+    public long Candidates { get; }
+    public FaissIndex Index { get; }
+    public TimeSpan FeatureTime { get; }
+    public TimeSpan CoresetTime { get; }
+    public TimeSpan IndexTime { get; }
+
+    public void Dispose() => Index.Dispose();
+}
+
+/// <summary>
+/// Builds memory banks: features of every good image, coreset subsampling, FAISS index, threshold calibration on
+/// held-out good images, and the bank file.
+/// </summary>
+public static class PatchCoreBankBuilder
+{
+    /// <summary>Builds a bank file from <see cref="BuildOptions.TrainImages"/> and returns what was made.</summary>
+    public static BuildSummary Build(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        options.Validate();
+        var (bankImages, heldOut) = options.SplitHoldOut();
+        using var pipeline = new FeaturePipeline(options.Model);
+        using var fitted = Fit(pipeline, bankImages, options, progress, ct);
+
+        // Calibration: held-out good images scored against the bank; they never entered it.
+        var sw = Stopwatch.StartNew();
+        var scores = new List<double>();
+        if (heldOut.Length > 0)
+        {
+            var scorer = new Scoring.AnomalyScorer(fitted.Index, fitted.Vectors, options.Scoring,
+                Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, fitted.VectorCount, fitted.Dimension));
+            int done = 0;
+            foreach (var batch in pipeline.DecodeBatches(heldOut, ct: ct))
+            {
+                try
+                {
+                    var e = pipeline.Embed(batch);
+                    float[] patch = scorer.PatchScores(e.Values);
+                    var detections = scorer.FromPatchScores(batch.Select(b => b.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, batch[0].InputWidth, batch[0].InputHeight);
+                    scores.AddRange(detections.Select(d => d.Score));
+                }
+                finally
+                {
+                    foreach (var d in batch) d.Dispose();
+                }
+                done += batch.Count;
+                progress?.Report(new BuildProgress("calibration", done, heldOut.Length));
+            }
+        }
+        double? threshold = scores.Count > 0 ? options.ThresholdRule.Apply(scores) : null;
+        double mean = scores.Count > 0 ? scores.Average() : 0;
+        var calibration = new Calibration
+        {
+            HeldOutImages = heldOut.Select(Path.GetFileName).ToArray()!,
+            HeldOutScores = scores,
+            Mean = mean,
+            StdDev = scores.Count > 0 ? Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / scores.Count) : 0,
+            Max = scores.Count > 0 ? scores.Max() : 0,
+            Rule = scores.Count > 0 ? options.ThresholdRule.ToString() : "no images held out: no default threshold",
+            Threshold = threshold,
+        };
+        sw.Stop();
+
+        var extractor = pipeline.Extractor;
+        var metadata = new BankMetadata
+        {
+            Backbone = extractor.BackboneName,
+            WeightsId = extractor.WeightsId,
+            WeightsDescription = extractor.WeightsDescription,
+            Preprocessing = extractor.Preprocessing,
+            Geometry = options.Model.Geometry,
+            Embedding = options.Model.Embedding,
+            Coreset = new CoresetSettings(options.CoresetFraction, options.CoresetCount, 128, 10, options.Seed),
+            IndexFactory = fitted.Index.Description,
+            Dimension = fitted.Dimension,
+            VectorCount = fitted.VectorCount,
+            CandidateCount = fitted.Candidates,
+            TrainingImageCount = bankImages.Length,
+            TrainingImages = bankImages.Select(Path.GetFileName).ToArray()!,
+            Calibration = calibration,
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        string id = MemoryBankFile.Write(options.OutPath, metadata, fitted.Vectors, fitted.Index.ToBytes());
+        return new BuildSummary
+        {
+            BankPath = Path.GetFullPath(options.OutPath),
+            BankId = id,
+            BankImages = bankImages.Length,
+            HeldOutImages = heldOut.Length,
+            Candidates = fitted.Candidates,
+            BankVectors = fitted.VectorCount,
+            Dimension = fitted.Dimension,
+            IndexFactory = fitted.Index.Description,
+            Threshold = threshold,
+            FeatureTime = fitted.FeatureTime,
+            CoresetTime = fitted.CoresetTime,
+            IndexTime = fitted.IndexTime,
+            CalibrationTime = sw.Elapsed,
+        };
+    }
+
+    /// <summary>Features of all <paramref name="images"/>, coreset, index: the bank in memory.</summary>
+    public static FittedBank Fit(FeaturePipeline pipeline, IReadOnlyList<string> images, BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (images.Count == 0) throw new PatchCoreException("No images to build a bank from.");
+        var sw = Stopwatch.StartNew();
+        var coresetOptions = new CoresetOptions(options.CoresetFraction, options.CoresetCount, Seed: options.Seed);
+        coresetOptions.Validate();
+        using var store = new CandidateStore(pipeline.Dimension, coresetOptions.ToStoreOptions() with { Device = pipeline.Device });
+        int done = 0;
+        foreach (var batch in pipeline.DecodeBatches(images, ct: ct))
+        {
+            try
+            {
+                var e = pipeline.Embed(batch);
+                store.Append(e.Values); // [B*L, D]
+            }
+            finally
+            {
+                foreach (var d in batch) d.Dispose();
+            }
+            done += batch.Count;
+            progress?.Report(new BuildProgress("features", done, images.Count));
+        }
+        var features = sw.Elapsed;
+
+        sw.Restart();
+        var selected = CoresetSampler.Select(store, coresetOptions,
+            progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1))), ct);
+        float[] vectors = store.ReadRows(selected.Select(i => (long)i).ToArray());
+        var coreset = sw.Elapsed;
+
+        sw.Restart();
+        FaissIndex index = FaissIndex.Create(pipeline.Dimension, options.IndexFactory);
+        try
+        {
+            progress?.Report(new BuildProgress("index", 0, 1));
+            index.Add(vectors);
+            progress?.Report(new BuildProgress("index", 1, 1));
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+        return new FittedBank(vectors, pipeline.Dimension, store.Count, index, features, coreset, sw.Elapsed);
+    }
+}
+
+/// <summary>An IProgress that reports on the caller's thread (System.Progress posts to the thread pool).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -1,0 +1,229 @@
+using System.Runtime.InteropServices;
+using PatchCore.Core.Devices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PatchCore.Core.Sampling;
+
+/// <summary>
+/// Append-only store of candidate embeddings for the coreset, filled batch by batch during feature extraction.
+/// Full rows are kept as float16 in ~32 MiB chunks (managed memory up to a budget, memory-mapped temp files
+/// beyond it), and the seeded random projection of every row (float32 [n, ProjectionDim]) is computed at
+/// append time with a torch matmul on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16
+/// plus 0.5 GiB of projections. Not thread-safe.
+/// </summary>
+public sealed class CandidateStore : IDisposable
+{
+    private const long ChunkBytes = 32L << 20;
+    private const long BatchBytes = 16L << 20;
+
+    private readonly List<HalfRowChunk> _rowChunks = [];
+    private readonly List<float[]> _projectedChunks = [];
+    private readonly Tensor _projection;
+    private readonly Device _device;
+    private readonly int _chunkRows;
+    private readonly long _memoryBudget;
+    private readonly string _spillDirectory;
+    private bool _disposed;
+
+    public CandidateStore(int dimension, CandidateStoreOptions? options = null)
+    {
+        options ??= new CandidateStoreOptions();
+        if (dimension < 1)
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Embedding dimension must be at least 1.");
+        if (options.ProjectionDim < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ProjectionDim, "Projection width must be at least 1.");
+        if (options.ChunkRows is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ChunkRows, "Chunk rows must be at least 1.");
+        Dimension = dimension;
+        ProjectionDim = options.ProjectionDim;
+        ProjectionSeed = options.Seed;
+        _device = options.Device ?? CPU;
+        _chunkRows = options.ChunkRows ?? (int)Math.Clamp(ChunkBytes / (2L * dimension), 1, int.MaxValue / Math.Max(dimension, ProjectionDim));
+        _memoryBudget = options.MemoryBudgetBytes ?? ComputeDevice.AvailableRamBytes() / 2;
+        _spillDirectory = options.SpillDirectory ?? Path.GetTempPath();
+
+        float[] matrix = RandomProjection.Create(dimension, ProjectionDim, ProjectionSeed);
+        using var cpuMatrix = tensor(matrix, [dimension, ProjectionDim]);
+        // Long-lived: kept out of any dispose scope the caller may have open.
+        _projection = cpuMatrix.to(_device).DetachFromDisposeScope();
+        if (ReferenceEquals(_projection, cpuMatrix))
+            _projection = cpuMatrix.clone().DetachFromDisposeScope();
+    }
+
+    /// <summary>Width of the full rows.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Width of the projected rows.</summary>
+    public int ProjectionDim { get; }
+
+    /// <summary>Seed the projection matrix was drawn with.</summary>
+    public int ProjectionSeed { get; }
+
+    /// <summary>Rows appended so far.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Bytes of float16 rows held in managed memory.</summary>
+    public long InMemoryBytes { get; private set; }
+
+    /// <summary>Bytes of float16 rows held in memory-mapped temp files.</summary>
+    public long MappedBytes { get; private set; }
+
+    /// <summary>Appends n = rows.Length / Dimension rows (row-major float32 [n, Dimension]).</summary>
+    public void Append(ReadOnlySpan<float> rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (rows.Length % Dimension != 0)
+            throw new PatchCoreException($"Candidate rows: {rows.Length} values is not a whole number of rows of width {Dimension}.");
+        long n = rows.Length / Dimension;
+        int batchRows = (int)Math.Max(1, BatchBytes / (4L * Dimension));
+        long done = 0;
+        while (done < n)
+        {
+            int chunk = (int)(Count / _chunkRows);
+            int inChunk = (int)(Count % _chunkRows);
+            if (chunk == _rowChunks.Count)
+                AddChunk();
+            int take = (int)Math.Min(Math.Min(n - done, batchRows), _chunkRows - inChunk);
+            AppendBatch(rows.Slice((int)(done * Dimension), take * Dimension), take, chunk, inChunk);
+            done += take;
+            Count += take;
+        }
+    }
+
+    private void AddChunk()
+    {
+        long halves = (long)_chunkRows * Dimension;
+        long bytes = halves * sizeof(ushort);
+        HalfRowChunk chunk = InMemoryBytes + bytes <= _memoryBudget
+            ? HalfRowChunk.InMemory(halves)
+            : HalfRowChunk.Mapped(halves, _spillDirectory);
+        _rowChunks.Add(chunk);
+        _projectedChunks.Add(new float[(long)_chunkRows * ProjectionDim]);
+        if (chunk.IsMapped) MappedBytes += bytes; else InMemoryBytes += bytes;
+    }
+
+    private void AppendBatch(ReadOnlySpan<float> rows, int n, int chunk, int inChunk)
+    {
+        using var scope = NewDisposeScope();
+        var x = empty([n, Dimension], ScalarType.Float32);
+        MemoryMarshal.AsBytes(rows).CopyTo(x.bytes);
+        var half = x.to_type(ScalarType.Float16);
+        if (!half.isfinite().all().item<bool>())
+        {
+            long first = Count;
+            string problem = x.isfinite().all().item<bool>()
+                ? "a value outside the float16 range (|x| > 65504)"
+                : "a NaN or infinite value";
+            throw new PatchCoreException($"Candidate rows {first}..{first + n - 1}: {problem}.");
+        }
+        // [n, D] x [D, K] -> [n, K]
+        var projected = _device.type == DeviceType.CPU
+            ? x.matmul(_projection)
+            : x.to(_device).matmul(_projection).cpu();
+        MemoryMarshal.Cast<byte, Half>(half.bytes).CopyTo(_rowChunks[chunk].Values.Slice(inChunk * Dimension, n * Dimension));
+        MemoryMarshal.Cast<byte, float>(projected.bytes).CopyTo(_projectedChunks[chunk].AsSpan(inChunk * ProjectionDim, n * ProjectionDim));
+    }
+
+    /// <summary>Full row <paramref name="index"/> back as float32.</summary>
+    public void ReadRow(long index, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIndex(index);
+        if (destination.Length < Dimension)
+            throw new ArgumentException($"Destination holds {destination.Length} values, a row has {Dimension}.", nameof(destination));
+        var source = HalfRow(index);
+        for (int k = 0; k < Dimension; k++)
+            destination[k] = (float)source[k];
+    }
+
+    /// <summary>The given full rows as float32, row-major [indices.Count, Dimension].</summary>
+    public float[] ReadRows(IReadOnlyList<long> indices)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(indices);
+        foreach (long i in indices)
+            CheckIndex(i);
+        var result = new float[(long)indices.Count * Dimension];
+        Parallel.For(0, (indices.Count + 255) / 256, block =>
+        {
+            int end = Math.Min(indices.Count, (block + 1) * 256);
+            for (int r = block * 256; r < end; r++)
+            {
+                var source = HalfRow(indices[r]);
+                var target = result.AsSpan(r * Dimension, Dimension);
+                for (int k = 0; k < Dimension; k++)
+                    target[k] = (float)source[k];
+            }
+        });
+        return result;
+    }
+
+    /// <summary>Projected row <paramref name="index"/> ([ProjectionDim] float32); valid until the store is disposed.</summary>
+    public ReadOnlySpan<float> ProjectedRow(long index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIndex(index);
+        return _projectedChunks[(int)(index / _chunkRows)].AsSpan((int)(index % _chunkRows) * ProjectionDim, ProjectionDim);
+    }
+
+    /// <summary>Copies projected rows starting at <paramref name="firstRow"/> into <paramref name="destination"/> (whole rows).</summary>
+    public void ReadProjected(long firstRow, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long rows = destination.Length / ProjectionDim;
+        if (firstRow < 0 || firstRow + rows > Count)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), firstRow, $"Rows {firstRow}..{firstRow + rows - 1} are outside the {Count} stored rows.");
+        long row = firstRow;
+        int written = 0;
+        while (row < firstRow + rows)
+        {
+            int inChunk = (int)(row % _chunkRows);
+            int take = (int)Math.Min(_chunkRows - inChunk, firstRow + rows - row);
+            _projectedChunks[(int)(row / _chunkRows)].AsSpan(inChunk * ProjectionDim, take * ProjectionDim)
+                .CopyTo(destination.Slice(written, take * ProjectionDim));
+            written += take * ProjectionDim;
+            row += take;
+        }
+    }
+
+    /// <summary>Copies float16 rows starting at <paramref name="firstRow"/> (whole rows).</summary>
+    internal void ReadHalfRows(long firstRow, Span<Half> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long rows = destination.Length / Dimension;
+        if (firstRow < 0 || firstRow + rows > Count)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), firstRow, $"Rows {firstRow}..{firstRow + rows - 1} are outside the {Count} stored rows.");
+        long row = firstRow;
+        int written = 0;
+        while (row < firstRow + rows)
+        {
+            int inChunk = (int)(row % _chunkRows);
+            int take = (int)Math.Min(_chunkRows - inChunk, firstRow + rows - row);
+            _rowChunks[(int)(row / _chunkRows)].Values.Slice(inChunk * Dimension, take * Dimension)
+                .CopyTo(destination.Slice(written, take * Dimension));
+            written += take * Dimension;
+            row += take;
+        }
+    }
+
+    private Span<Half> HalfRow(long index) =>
+        _rowChunks[(int)(index / _chunkRows)].Values.Slice((int)(index % _chunkRows) * Dimension, Dimension);
+
+    private void CheckIndex(long index)
+    {
+        if ((ulong)index >= (ulong)Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Row {index} is outside the {Count} stored rows.");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _projection.Dispose();
+        foreach (var chunk in _rowChunks)
+            chunk.Dispose();
+        _rowChunks.Clear();
+        _projectedChunks.Clear();
+    }
+}

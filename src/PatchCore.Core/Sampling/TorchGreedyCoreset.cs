@@ -1,0 +1,49 @@
+using PatchCore.Core.Devices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PatchCore.Core.Sampling;
+
+/// <summary>
+/// The plain greedy loop as torch ops on a device (meant for CUDA; runs on the CPU too): the projected rows
+/// and m live on the device, each step is argmax, a chunked distance update and a -1 mark, with no host
+/// synchronisation until the end. Starts from the same m as the C# samplers (computed on the host); per-step
+/// distances are torch's, so selections match the plain loop's except where two m values tie to float rounding.
+/// </summary>
+internal static class TorchGreedyCoreset
+{
+    public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints, Device device,
+        IProgress<double>? progress, CancellationToken ct)
+    {
+        var m0 = new float[n];
+        var startRows = PlainGreedyCoreset.GatherRows(y, dim, startPoints);
+        Parallel.For(0, n, i => m0[i] = GreedyStart.InitialDistance(y.AsSpan(i * dim, dim), startRows, dim));
+
+        // Rows per update chunk: the [rows, P] difference and its square must fit the device's work budget.
+        long chunkRows = Math.Clamp(ComputeDevice.DefaultWorkBudgetBytes(device) / (3L * dim * sizeof(float)), 1024, n);
+        var reporter = new ProgressReporter(progress, count);
+        using var outer = NewDisposeScope();
+        var rows = tensor(y, [n, dim]).to(device);  // [N, P]
+        var m = tensor(m0).to(device);               // [N]
+        var selected = zeros(count, ScalarType.Int64, device);
+        var minusOne = tensor(-1f, device: device);
+        for (int t = 0; t < count; t++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var step = NewDisposeScope();
+            var s = m.argmax().view(1);                     // first maximal index, as the plain loop
+            selected.index_copy_(0, tensor(new long[] { t }, device: device), s);
+            m.index_put_(minusOne, s);
+            var center = rows.index_select(0, s);          // [1, P]
+            for (long a = 0; a < n; a += chunkRows)
+            {
+                long b = Math.Min(n, a + chunkRows);
+                var part = m.narrow(0, a, b - a);
+                var d = (rows.narrow(0, a, b - a) - center).square().sum(1).sqrt_(); // [rows, P] -> [rows]
+                part.copy_(minimum(part, d));
+            }
+            reporter.Step(t + 1);
+        }
+        return selected.cpu().data<long>().ToArray();
+    }
+}

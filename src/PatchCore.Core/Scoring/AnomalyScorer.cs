@@ -1,0 +1,154 @@
+using PatchCore.Core.MemoryBank;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PatchCore.Core.Scoring;
+
+/// <summary>
+/// Patch embeddings in, image scores and anomaly maps out: nearest-neighbour distances to the memory bank (in
+/// bounded query chunks), max as image score (optionally Eq. 7 reweighted), bilinear upsampling of the patch grid to
+/// the model input and a Gaussian blur.
+/// </summary>
+public sealed class AnomalyScorer
+{
+    private readonly INearestNeighbourIndex _index;
+    private readonly float[] _bank;
+    private readonly int _dimension;
+
+    /// <param name="index">Searchable bank.</param>
+    /// <param name="bankVectors">The bank's vectors, row-major [N, D] (needed by Eq. 7 reweighting).</param>
+    /// <param name="queryChunkRows">Rows searched per call, so query x bank work stays bounded.</param>
+    public AnomalyScorer(INearestNeighbourIndex index, float[] bankVectors, ScoringOptions options, int queryChunkRows)
+    {
+        options.Validate();
+        if (bankVectors.Length != index.Count * index.Dimension)
+            throw new ArgumentException("Bank vectors do not match the index size.", nameof(bankVectors));
+        if (options.NeighbourCount > index.Count)
+            throw new PatchCoreException($"k = {options.NeighbourCount} is larger than the bank ({index.Count} vectors).");
+        _index = index;
+        _bank = bankVectors;
+        _dimension = index.Dimension;
+        Options = options;
+        QueryChunkRows = Math.Max(1, queryChunkRows);
+    }
+
+    public ScoringOptions Options { get; }
+    public int QueryChunkRows { get; }
+
+    /// <summary>Euclidean patch scores for embeddings [n, D] (row-major): mean over k of sqrt(squared L2).</summary>
+    public float[] PatchScores(ReadOnlySpan<float> embeddings)
+    {
+        int n = embeddings.Length / _dimension, k = Options.NeighbourCount;
+        var scores = new float[n];
+        int chunk = QueryChunkRows;
+        var dist = new float[Math.Min(chunk, n) * k];
+        var labels = new long[Math.Min(chunk, n) * k];
+        for (int start = 0; start < n; start += chunk)
+        {
+            int rows = Math.Min(chunk, n - start);
+            _index.Search(embeddings.Slice(start * _dimension, rows * _dimension), k, dist.AsSpan(0, rows * k), labels.AsSpan(0, rows * k));
+            for (int i = 0; i < rows; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < k; j++) sum += Math.Sqrt(Math.Max(0f, dist[i * k + j]));
+                scores[start + i] = (float)(sum / k);
+            }
+        }
+        return scores;
+    }
+
+    /// <summary>
+    /// Scores a batch: embeddings [B, gridH*gridW, D] (row-major, one image after another) for images of one input
+    /// size. Returns one detection per image.
+    /// </summary>
+    public Detection[] Score(IReadOnlyList<string> sourcePaths, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
+    {
+        int perImage = gridWidth * gridHeight;
+        int b = sourcePaths.Count;
+        if (embeddings.Length != (long)b * perImage * _dimension)
+            throw new ArgumentException($"Expected {b} x {perImage} x {_dimension} embedding values, got {embeddings.Length}.", nameof(embeddings));
+        float[] patch = PatchScores(embeddings);
+        return FromPatchScores(sourcePaths, patch, embeddings, gridWidth, gridHeight, inputWidth, inputHeight);
+    }
+
+    /// <summary>Image scores and maps from patch scores [B, gridH*gridW] already computed with <see cref="PatchScores"/>.</summary>
+    public Detection[] FromPatchScores(IReadOnlyList<string> sourcePaths, float[] patch, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
+    {
+        int perImage = gridWidth * gridHeight;
+        int b = sourcePaths.Count;
+        var result = new Detection[b];
+        float[][] maps = UpsampleAndBlur(patch, b, gridWidth, gridHeight, inputWidth, inputHeight);
+        for (int i = 0; i < b; i++)
+        {
+            float[] grid = patch.AsSpan(i * perImage, perImage).ToArray();
+            int argmax = ArgMax(grid);
+            double score = grid[argmax];
+            if (Options.Reweight)
+                score *= ReweightFactor(embeddings.Slice((i * perImage + argmax) * _dimension, _dimension));
+            result[i] = new Detection(sourcePaths[i], score, gridWidth, gridHeight, grid, new AnomalyMap(inputWidth, inputHeight, maps[i]));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Eq. 7 of the paper: w = 1 - exp(||m_test - m*||) / sum over the b nearest bank neighbours m of m* of
+    /// exp(||m_test - m||). Computed as 1 - 1 / sum exp(d_m - d*) to avoid overflow.
+    /// </summary>
+    internal double ReweightFactor(ReadOnlySpan<float> testPatch)
+    {
+        var d1 = new float[1];
+        var l1 = new long[1];
+        _index.Search(testPatch, 1, d1, l1);
+        long nearest = l1[0];
+        double dStar = Math.Sqrt(Math.Max(0, d1[0]));
+        int b = (int)Math.Min(Options.ReweightNeighbours, _index.Count);
+        var db = new float[b];
+        var lb = new long[b];
+        _index.Search(_bank.AsSpan((int)(nearest * _dimension), _dimension), b, db, lb);
+        double sum = 0;
+        foreach (long m in lb)
+        {
+            if (m < 0) continue;
+            double d = Math.Sqrt(SquaredDistance(testPatch, _bank.AsSpan((int)(m * _dimension), _dimension)));
+            sum += Math.Exp(d - dStar);
+        }
+        return sum > 0 ? 1.0 - 1.0 / sum : 1.0;
+    }
+
+    /// <summary>Patch grids [B, gh, gw] -> bilinear (align_corners false) to [B, H, W] -> Gaussian blur per map.</summary>
+    public float[][] UpsampleAndBlur(float[] patchScores, int batch, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
+    {
+        float[] up;
+        using (NewDisposeScope())
+        {
+            // [B*gh*gw] -> [B, 1, gh, gw] -> [B, 1, H, W]
+            Tensor grid = tensor(patchScores, [batch, 1, gridHeight, gridWidth]);
+            Tensor upsampled = F.interpolate(grid, [inputHeight, inputWidth], mode: InterpolationMode.Bilinear, align_corners: false);
+            up = upsampled.contiguous().data<float>().ToArray();
+        }
+        int plane = inputWidth * inputHeight;
+        var maps = new float[batch][];
+        Parallel.For(0, batch, i =>
+        {
+            float[] map = up.AsSpan(i * plane, plane).ToArray();
+            GaussianBlur.Apply(map, inputWidth, inputHeight, Options.MapSigma);
+            maps[i] = map;
+        });
+        return maps;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) { double d = a[i] - b[i]; s += d * d; }
+        return s;
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build needs (FAISS headers and static library, OpenBLAS, g++) when missing.
+# Runs apt-get update once, only if something is missing.
+set -euo pipefail
+need=()
+[ -f /usr/include/faiss/index_factory.h ] && [ -f /usr/lib/x86_64-linux-gnu/libfaiss.a ] || need+=(libfaiss-dev)
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${need[*]} ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
