@@ -19,7 +19,7 @@ public sealed class BurstTests(BankFixture bank, ITestOutputHelper output)
         for (int i = 0; i < Images; i++) File.Copy(sources[i % sources.Length], Path.Combine(folders.Drafts, names[i]));
 
         using var daemon = DaemonProcess.Start(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=300", "--Inspection:MaxBatchSize=8"]));
-        while (!File.Exists(Path.Combine(folders.Outbox, "health.json")))
+        while (!daemon.Log.Contains("Watching ", StringComparison.Ordinal)) // bank loaded, inbox watched
         {
             Assert.False(daemon.HasExited, daemon.Log);
             await Task.Delay(100);

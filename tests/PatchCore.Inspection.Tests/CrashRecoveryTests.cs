@@ -29,7 +29,7 @@ public sealed class CrashRecoveryTests(BankFixture bank, ITestOutputHelper outpu
         var points = new[]
         {
             new KillPoint("while heatmaps are written (before the record)", e => e.Name!.Contains(".heatmap", StringComparison.Ordinal)),
-            new KillPoint("right after records are appended (before any move)", e => e.FullPath == results),
+            new KillPoint("right after records are appended (before any move)", e => e.ChangeType == WatcherChangeTypes.Changed && e.FullPath == results),
             new KillPoint("with an image in staging (between inbox and destination)", e => e.FullPath.StartsWith(staging, StringComparison.Ordinal)),
             new KillPoint("in the middle of a batch's moves", IsImageMove, Occurrence: 3),
             new KillPoint("right after a batch's checkpoint", e => e.FullPath.EndsWith("checkpoint.json", StringComparison.Ordinal), Occurrence: 2),
@@ -105,15 +105,16 @@ public sealed class CrashRecoveryTests(BankFixture bank, ITestOutputHelper outpu
         void OnEvent(object? _, FileSystemEventArgs e)
         {
             if (!point.Matches(e) || Interlocked.Increment(ref seen) != point.Occurrence) return;
+            fired.TrySetResult(); // first, so the kill's own exit is not taken for a crash
             daemon.KillHard();
-            fired.TrySetResult();
         }
         using var outbox = Watch(folders.Outbox, OnEvent);
         using var staged = Watch(staging, OnEvent);
         var done = await Task.WhenAny(fired.Task, Task.Delay(timeout), daemon.Exited);
-        Assert.True(done != daemon.Exited || fired.Task.IsCompleted, $"The daemon exited by itself with code {daemon.ExitCode}\n{daemon.Log}");
+        if (done == daemon.Exited && !fired.Task.IsCompleted)
+            Assert.Fail($"The daemon exited by itself with code {daemon.ExitCode}\n{daemon.Log}");
         daemon.KillHard();
-        return done == fired.Task;
+        return fired.Task.IsCompleted;
     }
 
     private static FileSystemWatcher Watch(string folder, FileSystemEventHandler handler)

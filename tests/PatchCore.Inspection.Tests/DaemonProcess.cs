@@ -60,7 +60,11 @@ public sealed partial class DaemonProcess : IDisposable
     /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
     public void KillHard()
     {
-        if (!_process.HasExited) _process.Kill();
+        try
+        {
+            if (!_process.HasExited) _process.Kill();
+        }
+        catch (InvalidOperationException) { } // exited meanwhile
         _process.WaitForExit();
     }
 
