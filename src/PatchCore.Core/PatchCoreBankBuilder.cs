@@ -147,8 +147,11 @@ public static class PatchCoreBankBuilder
         var features = sw.Elapsed;
 
         sw.Restart();
-        var selected = CoresetSampler.Select(store, coresetOptions,
-            progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1))), ct);
+        IProgress<double>? coresetProgress = progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1)));
+        // On CUDA the plain greedy loop runs as torch ops on the device; on the CPU the pruned exact loop is faster.
+        var selected = pipeline.Device.type == TorchSharp.DeviceType.CUDA
+            ? CoresetSampler.SelectOnDevice(store, coresetOptions, pipeline.Device, coresetProgress, ct)
+            : CoresetSampler.Select(store, coresetOptions, coresetProgress, ct);
         float[] vectors = store.ReadRows(selected.Select(i => (long)i).ToArray());
         var coreset = sw.Elapsed;
 
