@@ -31,7 +31,7 @@ internal static class TorchGreedyCoreset
         {
             ct.ThrowIfCancellationRequested();
             using var step = NewDisposeScope();
-            var s = m.argmax().view(1);                     // first maximal index, as the plain loop
+            var s = m.argmax().view(1);                     // [] -> [1]: the first maximal index, as the plain loop
             selected.index_copy_(0, tensor(new long[] { t }, device: device), s);
             m.index_put_(minusOne, s);
             var center = rows.index_select(0, s);          // [1, P]
