@@ -44,6 +44,13 @@ internal static class Report
 
     public static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>2 -> "2nd", 4 -> "4th" (English ordinal).</summary>
+    public static string Ordinal(int n)
+    {
+        string suffix = (n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" };
+        return n.ToString(CultureInfo.InvariantCulture) + suffix;
+    }
+
     public static string MiB(long bytes) => bytes < 0 ? "n/a" : F(bytes / (1024.0 * 1024.0), 0);
 
     private static IAnsiConsole CreateConsole()

@@ -53,7 +53,7 @@ internal sealed class BuildSection : IBenchSection
         Report.Table(["index", "images", "candidates", "bank", "batch", "features s", "coreset s", "index s", "total s", "peak RSS MiB", "RSS at end MiB"], rows);
         Report.Line($"{BenchSettings.Geometry}; coreset fraction {BenchSettings.CoresetFraction}, seed {BenchSettings.Seed}; no hold-out (PatchCoreBankBuilder.Fit).");
         Report.Line($"total s adds loading the backbone to the three phases; index s includes training ({approx.Factory} trains its k-means on the bank vectors). Peak RSS is VmHWM of the child process: runtime, libtorch, model, candidates and bank.");
-        if (context.Settings.Quick) Report.Line($"--quick: every {context.Settings.TrainStride}th training image.");
+        if (context.Settings.Quick) Report.Line($"--quick: every {Report.Ordinal(context.Settings.TrainStride)} training image.");
     }
 
     /// <summary>In the child process: one build.</summary>
