@@ -92,8 +92,9 @@ internal sealed class ScalingSection : IBenchSection
         Report.Line($"Synthetic rows: 512 Gaussian clusters in {Dimension}-D (centres N(0,1), spread 0.5); queries: {QueriesPerImage} fresh rows of the same mixture (one image's patches), k = 1.");
         Report.Line("build s = FAISS train + add only (generating or reading the vectors is excluded); IVF trains on 40 vectors per list (the first generated ones, or an even stride through a coreset bank).");
         Report.Line($"search s/image = median of {context.Settings.Repetitions} timed searches after one warm-up (at 1M: 3, no warm-up); recall@1 = share of queries whose IVF distance equals the exact one.");
-        Report.Line("bank MiB = N x 1024 x 4 bytes; RSS growth = RSS after the build minus RSS before it, both after a full GC (the vectors are streamed in blocks,");
-        Report.Line("never held whole in managed memory, so this is mostly the index); RSS (after the build) and peak RSS (VmHWM) are the child process's.");
+        Report.Line("bank MiB = N x 1024 x 4 bytes; RSS growth = RSS after the build minus RSS before it, both after a full GC. The vectors are streamed in");
+        Report.Line("blocks of 16,384 rows, never held whole in managed memory, so the growth is the index plus working buffers (a block of rows, torch's and");
+        Report.Line("FAISS's allocations, IVF's training sample and list slack): compare it with the bank at 100k and 1M. RSS (after the build) and peak RSS (VmHWM) are the child's.");
         Report.Line("The clusters are well separated, so IVF recall here is close to an upper bound; recall on real embeddings is in section 3.");
         if (quick)
             Report.Line("--quick: no 1M bank, 2 timed searches, every bank built directly from synthetic bank vectors (no coreset).");
