@@ -1,12 +1,58 @@
 #!/usr/bin/env bash
-# The main job on shipped defaults: build the sample bank from samples/bottle/train/good (once), then score
-# samples/bottle/test, writing heatmaps to out/heatmaps.
+# The main job on shipped defaults: the line-side inspection daemon on the samples.
+#  1. builds the sample bank from samples/bottle/train/good (once: samples/bank/bottle.pcbank);
+#  2. starts the daemon on out/quickstart/inbox -> out/quickstart/outbox and drops samples/bottle/test into the inbox;
+#  3. waits until every image has its record, prints the verdicts, then stops the daemon with SIGTERM.
+# Pass --keep-running to leave the daemon running (Ctrl+C stops it) and drop more images into the inbox yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
 bank=samples/bank/bottle.pcbank
 if [ ! -f "$bank" ]; then
   dotnet run --project src/PatchCore.Cli -c Release -- build --train samples/bottle/train/good --out "$bank"
 fi
-dotnet run --project src/PatchCore.Cli -c Release -- score --bank "$bank" samples/bottle/test --heatmaps out/heatmaps
+dotnet build src/PatchCore.Inspection -c Release -v quiet -nologo | grep -vE "^\s*$" || true
+
+root=out/quickstart
+rm -rf "$root"
+mkdir -p "$root/inbox" "$root/outbox"
+dotnet src/PatchCore.Inspection/bin/Release/net10.0/PatchCore.Inspection.dll \
+  --Inspection:Inbox="$root/inbox" --Inspection:Bank="$bank" --Inspection:Outbox="$root/outbox" \
+  --Inspection:SettleMs=500 &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null || true' EXIT
+
+want=$(ls samples/bottle/test | wc -l)
+for f in samples/bottle/test/*; do
+  # write under a temporary name, then rename: the daemon takes a renamed file at once
+  cp "$f" "$root/inbox/.$(basename "$f").part" && mv "$root/inbox/.$(basename "$f").part" "$root/inbox/$(basename "$f")"
+done
+for _ in $(seq 1 120); do
+  got=$( [ -f "$root/outbox/results.jsonl" ] && wc -l < "$root/outbox/results.jsonl" || echo 0)
+  [ "$got" -ge "$want" ] && break
+  kill -0 $daemon 2>/dev/null || { echo "the daemon stopped early" >&2; exit 1; }
+  sleep 1
+done
+
+echo
+echo "Verdicts (from $root/outbox/results.jsonl):"
+python3 - "$root/outbox/results.jsonl" <<'PY' 2>/dev/null || cat "$root/outbox/results.jsonl"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    score = f"{r['score']:.3f}" if r.get('score') is not None else "-"
+    print(f"  {r['verdict']:<11} score {score:>8}  {r['originalName']}  -> {r.get('path')}")
+PY
+echo "Sorted images: $root/outbox/ok, $root/outbox/ng; heatmaps: $root/outbox/heatmaps; health: $root/outbox/health.json"
+
+if [ "${1:-}" = "--keep-running" ]; then
+  echo "The daemon keeps running: drop images into $root/inbox; Ctrl+C stops it."
+  trap - EXIT
+  wait $daemon
+else
+  kill -TERM $daemon
+  wait $daemon
+  trap - EXIT
+fi

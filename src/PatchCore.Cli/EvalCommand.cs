@@ -56,7 +56,8 @@ internal static class EvalCommand
         table.AddRow(F(r.ImageAuroc), F(r.PixelAuroc), F(r.Pro), F(r.ImageF1.F1), F(r.PixelF1?.F1),
             r.Seconds.Features.ToString("0.0", CultureInfo.InvariantCulture), r.Seconds.Coreset.ToString("0.0", CultureInfo.InvariantCulture),
             r.Seconds.Index.ToString("0.00", CultureInfo.InvariantCulture), r.Seconds.ScorePerImage.ToString("0.000", CultureInfo.InvariantCulture));
-        // The table is the command's result: stdout.
+        // The table is the command's result: stdout (wide enough not to truncate when redirected).
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
     }
 

@@ -7,8 +7,11 @@ namespace PatchCore.Core;
 /// <summary>A bank fitted in memory: coreset vectors [VectorCount, Dimension] and their index.</summary>
 public sealed class FittedBank : IDisposable
 {
-    internal FittedBank(float[] vectors, int dimension, long candidates, FaissIndex index, TimeSpan features, TimeSpan coreset, TimeSpan indexTime)
+    internal FittedBank(float[] vectors, int dimension, long candidates, FaissIndex index, CoresetSettings coresetSettings,
+        IReadOnlyList<string> images, TimeSpan features, TimeSpan coreset, TimeSpan indexTime)
     {
+        CoresetSettings = coresetSettings;
+        Images = images;
         Vectors = vectors;
         Dimension = dimension;
         Candidates = candidates;
@@ -26,6 +29,33 @@ public sealed class FittedBank : IDisposable
     public TimeSpan FeatureTime { get; }
     public TimeSpan CoresetTime { get; }
     public TimeSpan IndexTime { get; }
+    public CoresetSettings CoresetSettings { get; }
+    /// <summary>The images whose patches were the candidates.</summary>
+    public IReadOnlyList<string> Images { get; }
+
+    /// <summary>The bank file's metadata for this bank, made with <paramref name="pipeline"/>.</summary>
+    public BankMetadata Describe(FeaturePipeline pipeline, Calibration calibration)
+    {
+        var extractor = pipeline.Extractor;
+        return new BankMetadata
+        {
+            Backbone = extractor.BackboneName,
+            WeightsId = extractor.WeightsId,
+            WeightsDescription = extractor.WeightsDescription,
+            Preprocessing = extractor.Preprocessing,
+            Geometry = pipeline.Options.Geometry,
+            Embedding = pipeline.Options.Embedding,
+            Coreset = CoresetSettings,
+            IndexFactory = Index.Description,
+            Dimension = Dimension,
+            VectorCount = VectorCount,
+            CandidateCount = Candidates,
+            TrainingImageCount = Images.Count,
+            TrainingImages = Images.Select(Path.GetFileName).ToArray()!,
+            Calibration = calibration,
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+    }
 
     public void Dispose() => Index.Dispose();
 }
@@ -83,25 +113,7 @@ public static class PatchCoreBankBuilder
         };
         sw.Stop();
 
-        var extractor = pipeline.Extractor;
-        var metadata = new BankMetadata
-        {
-            Backbone = extractor.BackboneName,
-            WeightsId = extractor.WeightsId,
-            WeightsDescription = extractor.WeightsDescription,
-            Preprocessing = extractor.Preprocessing,
-            Geometry = options.Model.Geometry,
-            Embedding = options.Model.Embedding,
-            Coreset = new CoresetSettings(options.CoresetFraction, options.CoresetCount, 128, 10, options.Seed),
-            IndexFactory = fitted.Index.Description,
-            Dimension = fitted.Dimension,
-            VectorCount = fitted.VectorCount,
-            CandidateCount = fitted.Candidates,
-            TrainingImageCount = bankImages.Length,
-            TrainingImages = bankImages.Select(Path.GetFileName).ToArray()!,
-            Calibration = calibration,
-            CreatedUtc = DateTimeOffset.UtcNow,
-        };
+        var metadata = fitted.Describe(pipeline, calibration);
         string id = MemoryBankFile.Write(options.OutPath, metadata, fitted.Vectors, fitted.Index.ToBytes());
         return new BuildSummary
         {
@@ -147,8 +159,11 @@ public static class PatchCoreBankBuilder
         var features = sw.Elapsed;
 
         sw.Restart();
-        var selected = CoresetSampler.Select(store, coresetOptions,
-            progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1))), ct);
+        IProgress<double>? coresetProgress = progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1)));
+        // On CUDA the plain greedy loop runs as torch ops on the device; on the CPU the pruned exact loop is faster.
+        var selected = pipeline.Device.type == TorchSharp.DeviceType.CUDA
+            ? CoresetSampler.SelectOnDevice(store, coresetOptions, pipeline.Device, coresetProgress, ct)
+            : CoresetSampler.Select(store, coresetOptions, coresetProgress, ct);
         float[] vectors = store.ReadRows(selected.Select(i => (long)i).ToArray());
         var coreset = sw.Elapsed;
 
@@ -165,7 +180,8 @@ public static class PatchCoreBankBuilder
             index.Dispose();
             throw;
         }
-        return new FittedBank(vectors, pipeline.Dimension, store.Count, index, features, coreset, sw.Elapsed);
+        var settings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed);
+        return new FittedBank(vectors, pipeline.Dimension, store.Count, index, settings, images.ToArray(), features, coreset, sw.Elapsed);
     }
 }
 

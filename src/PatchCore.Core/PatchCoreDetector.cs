@@ -103,25 +103,7 @@ public sealed class PatchCoreDetector : IDisposable
     /// <summary>A detector over a bank fitted in memory (used by evaluation). Takes ownership of both.</summary>
     public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring)
     {
-        var e = pipeline.Extractor;
-        var metadata = new BankMetadata
-        {
-            Backbone = e.BackboneName,
-            WeightsId = e.WeightsId,
-            WeightsDescription = e.WeightsDescription,
-            Preprocessing = e.Preprocessing,
-            Geometry = pipeline.Options.Geometry,
-            Embedding = pipeline.Options.Embedding,
-            Coreset = new CoresetSettings(0, null, 128, 10, 0),
-            IndexFactory = fitted.Index.Description,
-            Dimension = fitted.Dimension,
-            VectorCount = fitted.VectorCount,
-            CandidateCount = fitted.Candidates,
-            TrainingImageCount = 0,
-            TrainingImages = [],
-            Calibration = new Calibration(),
-            CreatedUtc = DateTimeOffset.UtcNow,
-        };
+        var metadata = fitted.Describe(pipeline, new Calibration());
         return new PatchCoreDetector(pipeline, fitted.Index, fitted.Vectors, metadata, "in-memory", scoring);
     }
 

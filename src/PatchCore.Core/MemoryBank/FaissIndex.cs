@@ -92,13 +92,7 @@ public sealed class FaissIndex : INearestNeighbourIndex
     /// </summary>
     public unsafe void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        long nq = Rows(queries.Length, nameof(queries));
-        long expected = nq * k;
-        if (distances.Length != expected)
-            throw new ArgumentException($"distances holds {distances.Length} values; {nq} queries x k={k} need {expected}.", nameof(distances));
-        if (labels.Length != expected)
-            throw new ArgumentException($"labels holds {labels.Length} values; {nq} queries x k={k} need {expected}.", nameof(labels));
+        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
         if (nq == 0)
             return;
 
@@ -182,12 +176,7 @@ public sealed class FaissIndex : INearestNeighbourIndex
 
     public void Dispose() => _handle.Dispose();
 
-    private long Rows(int length, string parameterName)
-    {
-        if (length % Dimension != 0)
-            throw new ArgumentException($"{length} values are not a whole number of {Dimension}-dimensional vectors.", parameterName);
-        return length / Dimension;
-    }
+    private long Rows(int length, string parameterName) => IndexArguments.Rows(length, Dimension, parameterName);
 
     private static FaissIndex Wrap(int status, FaissIndexHandle handle, string context, Func<FaissIndexHandle, string> description)
     {

@@ -73,13 +73,7 @@ public sealed class TorchExactIndex : INearestNeighbourIndex
     public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        long nq = Rows(queries.Length, nameof(queries));
-        long expected = nq * k;
-        if (distances.Length != expected)
-            throw new ArgumentException($"distances holds {distances.Length} values; {nq} queries x k={k} need {expected}.", nameof(distances));
-        if (labels.Length != expected)
-            throw new ArgumentException($"labels holds {labels.Length} values; {nq} queries x k={k} need {expected}.", nameof(labels));
+        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
         if (nq == 0)
             return;
 
@@ -242,10 +236,5 @@ public sealed class TorchExactIndex : INearestNeighbourIndex
         return host;
     }
 
-    private long Rows(int length, string parameterName)
-    {
-        if (length % Dimension != 0)
-            throw new ArgumentException($"{length} values are not a whole number of {Dimension}-dimensional vectors.", parameterName);
-        return length / Dimension;
-    }
+    private long Rows(int length, string parameterName) => IndexArguments.Rows(length, Dimension, parameterName);
 }

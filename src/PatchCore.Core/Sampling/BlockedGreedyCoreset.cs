@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PatchCore.Core.Sampling;
 
 /// <summary>
@@ -15,8 +17,9 @@ namespace PatchCore.Core.Sampling;
 /// <item>Applying a centre c to a block prunes with the triangle inequality: no member changes when
 /// d(pivot, c) lies outside [RMin - maxM, RMax + maxM]; member x needs d(x, c) only when
 /// |d(pivot, c) - d(x, pivot)| &lt; m(x), found by binary search over the block's active centres sorted by
-/// d(pivot, c). A pruned pair has d(x, c) &gt;= m(x), so min(m, d) = m: the result is the plain loop's.
-/// A relative slack of 1e-4 covers float rounding in the bounds.</item>
+/// d(pivot, c). Three extra pivots per block (spread-out members) add the same annulus test on their own
+/// distances before a full 128-D distance is computed. A pruned pair has d(x, c) &gt;= m(x), so min(m, d) = m:
+/// the result is the plain loop's. A relative slack of 1e-4 covers float rounding in the bounds.</item>
 /// </list>
 /// Ties (equal m) go to the lowest original index: a block's stale (bound, argmax) pair orders soundly because its
 /// true argmax among equal values can only have a higher index than the stale one.
@@ -24,6 +27,9 @@ namespace PatchCore.Core.Sampling;
 internal sealed class BlockedGreedyCoreset
 {
     internal const int DefaultBlockSize = 512;
+    /// <summary>Extra pivots per block (spread-out members); each adds an annulus test before a full distance.
+    /// <see cref="UpdateMembers"/> unrolls the test for exactly three.</summary>
+    private const int Extra = 3;
     private const float Slack = 1e-4f;
     private const long ParallelPairs = 1L << 15;
 
@@ -38,18 +44,20 @@ internal sealed class BlockedGreedyCoreset
     private readonly float[] _m;       // [N] min distance in block order; -1 once selected
     private readonly float[] _dPivot;  // [N] distance of each row to its block's pivot
     private readonly int[] _orig;      // [N] block order -> original index
-    private readonly int[] _pos;       // [N] original index -> block order
     private readonly float[] _pivots;  // [B, P]
+    private readonly float[] _extraPivots; // [B, Extra, P]
+    private readonly float[] _dExtra;  // [N, Extra] distance of each row to its block's extra pivots
+    private readonly float[] _extraRange; // [B, Extra, 2] min and max of those distances over the block
     private readonly Block[] _blocks;
+    private float[] _activeExtra = [];  // [active, Extra] scratch: active centres' distances to the extra pivots
     private readonly int _workers = Math.Max(1, Environment.ProcessorCount);
 
-    private BlockedGreedyCoreset(int n, int dim, float[] y, float[] dPivot, int[] orig, float[] pivots, Block[] blocks)
+    private BlockedGreedyCoreset(int n, int dim, float[] y, float[] dPivot, int[] orig, float[] pivots, Block[] blocks,
+        float[] extraPivots, float[] dExtra, float[] extraRange)
     {
         _n = n; _dim = dim; _y = y; _dPivot = dPivot; _orig = orig; _pivots = pivots; _blocks = blocks;
+        _extraPivots = extraPivots; _dExtra = dExtra; _extraRange = extraRange;
         _m = new float[n];
-        _pos = new int[n];
-        for (int p = 0; p < n; p++)
-            _pos[orig[p]] = p;
     }
 
     internal int BlockCount => _blocks.Length;
@@ -57,6 +65,8 @@ internal sealed class BlockedGreedyCoreset
     /// <summary>Counts of pair distances evaluated (pivot-to-centre and point-to-centre), for benchmarks.</summary>
     internal long PivotDistances { get; private set; }
     internal long PointDistances { get; private set; }
+    internal long Refreshes { get; private set; }
+    internal long MembersScanned { get; private set; }
 
     public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints, int seed,
         IProgress<double>? progress, CancellationToken ct, int blockSize = DefaultBlockSize) =>
@@ -142,7 +152,44 @@ internal sealed class BlockedGreedyCoreset
                 pivot.CopyTo(pivots.AsSpan(b * dim, dim));
             }
         });
-        return new BlockedGreedyCoreset(n, dim, yOrdered, dPivot, orig, pivots, blocks);
+        var extraPivots = new float[(long)blockCount * Extra * dim];
+        var dExtra = new float[(long)n * Extra];
+        var extraRange = new float[blockCount * Extra * 2];
+        Parallel.For(0, blockCount, b => ChooseExtraPivots(yOrdered, dim, blocks[b], dPivot,
+            extraPivots.AsSpan(b * Extra * dim, Extra * dim), dExtra, extraRange.AsSpan(b * Extra * 2, Extra * 2)));
+        return new BlockedGreedyCoreset(n, dim, yOrdered, dPivot, orig, pivots, blocks, extraPivots, dExtra, extraRange);
+    }
+
+    /// <summary>
+    /// Extra pivots: the member farthest from the centroid, the member farthest from that one, then the member
+    /// farthest from both (spread-out pivots bound a point from several sides), and every member's distances to them.
+    /// </summary>
+    private static void ChooseExtraPivots(float[] y, int dim, Block block, float[] dPivot, Span<float> pivots, float[] dExtra, Span<float> range)
+    {
+        int start = block.Start, end = block.Start + block.Length;
+        var nearest = new float[block.Length];
+        Array.Fill(nearest, float.MaxValue);
+        int chosen = start;
+        for (int p = start; p < end; p++)
+            if (dPivot[p] > dPivot[chosen]) chosen = p;
+        for (int j = 0; j < Extra; j++)
+        {
+            y.AsSpan(chosen * dim, dim).CopyTo(pivots.Slice(j * dim, dim));
+            float lo = float.MaxValue, hi = 0f;
+            int next = start;
+            for (int p = start; p < end; p++)
+            {
+                float d = ProjectedDistance.Distance(y.AsSpan(p * dim, dim), pivots.Slice(j * dim, dim));
+                dExtra[p * Extra + j] = d;
+                lo = Math.Min(lo, d);
+                hi = Math.Max(hi, d);
+                nearest[p - start] = Math.Min(nearest[p - start], d);
+                if (nearest[p - start] > nearest[next - start]) next = p;
+            }
+            range[2 * j] = lo;
+            range[2 * j + 1] = hi;
+            chosen = next;
+        }
     }
 
     internal long[] Run(float[] startRows, int count, IProgress<double>? progress, CancellationToken ct)
@@ -215,7 +262,12 @@ internal sealed class BlockedGreedyCoreset
             return;
 
         Array.Sort(pendingDistance, pendingId, 0, active);
+        active = FilterByExtraPivots(b, active, maxM, centers, pendingDistance, pendingId);
+        if (active == 0)
+            return;
         int start = block.Start, length = block.Length;
+        Refreshes++;
+        MembersScanned += length;
         if ((long)length * active >= ParallelPairs && _workers > 1 && length >= 2 * _workers)
         {
             long evaluated = 0;
@@ -234,11 +286,46 @@ internal sealed class BlockedGreedyCoreset
         RecomputeMax(ref block);
     }
 
+    /// <summary>
+    /// Distances from the active centres to the block's extra pivots (into <see cref="_activeExtra"/>); drops the
+    /// centres outside an extra pivot's annulus widened by the block's max m. Keeps the order (sorted by primary distance).
+    /// </summary>
+    private int FilterByExtraPivots(int b, int active, float maxM, float[] centers, float[] pivotDistance, int[] ids)
+    {
+        int dim = _dim;
+        if (_activeExtra.Length < active * Extra)
+            _activeExtra = new float[Math.Max(active * Extra, 2 * _activeExtra.Length)];
+        ReadOnlySpan<float> range = _extraRange.AsSpan(b * Extra * 2, Extra * 2);
+        int kept = 0;
+        Span<float> d = stackalloc float[Extra];
+        for (int a = 0; a < active; a++)
+        {
+            ref float c = ref centers[(long)ids[a] * dim];
+            bool inside = true;
+            for (int j = 0; j < Extra; j++)
+            {
+                d[j] = ProjectedDistance.Distance(ref _extraPivots[(b * Extra + j) * dim], ref c, dim);
+                float slack = Slack * (range[2 * j + 1] + maxM);
+                if (d[j] <= range[2 * j] - maxM - slack || d[j] >= range[2 * j + 1] + maxM + slack)
+                    inside = false;
+            }
+            if (!inside) continue;
+            pivotDistance[kept] = pivotDistance[a];
+            ids[kept] = ids[a];
+            d.CopyTo(_activeExtra.AsSpan(kept * Extra, Extra));
+            kept++;
+        }
+        PivotDistances += (long)active * Extra;
+        return kept;
+    }
+
     /// <summary>Lowers m for rows [start, end) by the active centres (sorted by distance to the pivot); returns pairs evaluated.</summary>
     private long UpdateMembers(int start, int end, float[] centers, float[] pivotDistance, int[] ids, int active)
     {
         int dim = _dim;
         long evaluated = 0;
+        Span<int> batch = stackalloc int[4];
+        float[] extra = _activeExtra;
         for (int p = start; p < end; p++)
         {
             float mi = _m[p];
@@ -249,22 +336,34 @@ internal sealed class BlockedGreedyCoreset
             int a = LowerBound(pivotDistance, active, dp - mi - slack);
             int z = LowerBound(pivotDistance, active, dp + mi + slack);
             ref float x = ref _y[(long)p * dim];
-            int k = a;
-            for (; k + 4 <= z; k += 4)
+            ReadOnlySpan<float> dx = _dExtra.AsSpan(p * Extra, Extra);
+            float limit0 = mi + Slack * (dx[0] + mi), limit1 = mi + Slack * (dx[1] + mi), limit2 = mi + Slack * (dx[2] + mi);
+            int found = 0;
+            for (int k = a; k < z; k++)
             {
-                ProjectedDistance.Distance4(ref x, ref centers[(long)ids[k] * dim], ref centers[(long)ids[k + 1] * dim],
-                    ref centers[(long)ids[k + 2] * dim], ref centers[(long)ids[k + 3] * dim], dim, out float d0, out float d1, out float d2, out float d3);
-                if (d0 < mi) mi = d0;
-                if (d1 < mi) mi = d1;
-                if (d2 < mi) mi = d2;
-                if (d3 < mi) mi = d3;
+                // The extra pivots' annuli: |d(c, q) - d(x, q)| < m(x) for each, or c cannot lower m(x).
+                ref float e = ref extra[k * Extra];
+                if (MathF.Abs(e - dx[0]) >= limit0 || MathF.Abs(Unsafe.Add(ref e, 1) - dx[1]) >= limit1 || MathF.Abs(Unsafe.Add(ref e, 2) - dx[2]) >= limit2)
+                    continue;
+                batch[found++] = ids[k];
+                if (found == 4)
+                {
+                    ProjectedDistance.Distance4(ref x, ref centers[(long)batch[0] * dim], ref centers[(long)batch[1] * dim],
+                        ref centers[(long)batch[2] * dim], ref centers[(long)batch[3] * dim], dim, out float d0, out float d1, out float d2, out float d3);
+                    if (d0 < mi) mi = d0;
+                    if (d1 < mi) mi = d1;
+                    if (d2 < mi) mi = d2;
+                    if (d3 < mi) mi = d3;
+                    evaluated += 4;
+                    found = 0;
+                }
             }
-            for (; k < z; k++)
+            for (int f = 0; f < found; f++)
             {
-                float d = ProjectedDistance.Distance(ref x, ref centers[(long)ids[k] * dim], dim);
+                float d = ProjectedDistance.Distance(ref x, ref centers[(long)batch[f] * dim], dim);
                 if (d < mi) mi = d;
             }
-            evaluated += z - a;
+            evaluated += found;
             _m[p] = mi;
         }
         return evaluated;

@@ -20,7 +20,7 @@ internal static class CoresetCoverage
             throw new ArgumentException("The selection is empty: a coverage radius needs at least one selected row.", nameof(selected));
         device ??= CPU;
         int dim = store.Dimension;
-        long selectedChunk = Math.Clamp(ComputeDevice.DefaultWorkBudgetBytes(device) / (4L * CandidateRows * sizeof(float)), 256, selected.Count);
+        long selectedChunk = Math.Min(selected.Count, Math.Max(256, ComputeDevice.DefaultWorkBudgetBytes(device) / (4L * CandidateRows * sizeof(float))));
         float[] selectedRows = store.ReadRows(selected);
         using var outer = NewDisposeScope();
         var s = tensor(selectedRows, [selected.Count, dim]).to(device);   // [k, D]

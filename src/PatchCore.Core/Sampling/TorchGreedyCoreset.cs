@@ -20,7 +20,7 @@ internal static class TorchGreedyCoreset
         Parallel.For(0, n, i => m0[i] = GreedyStart.InitialDistance(y.AsSpan(i * dim, dim), startRows, dim));
 
         // Rows per update chunk: the [rows, P] difference and its square must fit the device's work budget.
-        long chunkRows = Math.Clamp(ComputeDevice.DefaultWorkBudgetBytes(device) / (3L * dim * sizeof(float)), 1024, n);
+        long chunkRows = Math.Min(n, Math.Max(1024, ComputeDevice.DefaultWorkBudgetBytes(device) / (3L * dim * sizeof(float))));
         var reporter = new ProgressReporter(progress, count);
         using var outer = NewDisposeScope();
         var rows = tensor(y, [n, dim]).to(device);  // [N, P]
@@ -31,7 +31,7 @@ internal static class TorchGreedyCoreset
         {
             ct.ThrowIfCancellationRequested();
             using var step = NewDisposeScope();
-            var s = m.argmax().view(1);                     // first maximal index, as the plain loop
+            var s = m.argmax().view(1);                     // [] -> [1]: the first maximal index, as the plain loop
             selected.index_copy_(0, tensor(new long[] { t }, device: device), s);
             m.index_put_(minusOne, s);
             var center = rows.index_select(0, s);          // [1, P]

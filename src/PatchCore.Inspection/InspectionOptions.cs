@@ -1,0 +1,36 @@
+namespace PatchCore.Inspection;
+
+/// <summary>The daemon's settings, bound from the <c>Inspection</c> configuration section.</summary>
+public sealed class InspectionOptions
+{
+    public const string Section = "Inspection";
+
+    /// <summary>Folder images are dropped into. Watched non-recursively.</summary>
+    public string Inbox { get; set; } = "";
+
+    /// <summary>Memory bank file; replaced atomically to hot-reload.</summary>
+    public string Bank { get; set; } = "";
+
+    /// <summary>Folder holding results.jsonl, ok/, ng/, quarantine/, heatmaps/ and health.json.</summary>
+    public string Outbox { get; set; } = "";
+
+    /// <summary>Image score at or above which an image is NG; null takes the bank's calibrated threshold.</summary>
+    public double? Threshold { get; set; }
+
+    public int MaxBatchSize { get; set; } = 8;
+    public int MaxBatchDelayMs { get; set; } = 250;
+    public string Device { get; set; } = "auto";
+    public int SettleMs { get; set; } = 2000;
+    public int RescanIntervalMs { get; set; } = 5000;
+    public int HealthIntervalMs { get; set; } = 2000;
+    public int StatusIntervalMs { get; set; } = 10000;
+    public long MaxPixels { get; set; } = 50_000_000;
+    public long MaxFileBytes { get; set; } = 256L << 20;
+    public int DecodeParallelism { get; set; } = 2;
+    public int BankPollIntervalMs { get; set; } = 2000;
+    public int ShutdownTimeoutMs { get; set; } = 30000;
+
+    public string InboxPath => Path.GetFullPath(Inbox);
+    public string BankPath => Path.GetFullPath(Bank);
+    public string OutboxPath => Path.GetFullPath(Outbox);
+}

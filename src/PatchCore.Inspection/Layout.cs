@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace PatchCore.Inspection;
+
+public enum Verdict { Ok, Ng, Quarantined }
+
+/// <summary>Where everything lives under the inbox and the outbox.</summary>
+public sealed class Layout
+{
+    public const string InboxStateFolder = ".inspection";
+    public const string ResultsFileName = "results.jsonl";
+    public const string HealthFileName = "health.json";
+
+    public Layout(string inbox, string outbox)
+    {
+        Inbox = inbox;
+        Outbox = outbox;
+    }
+
+    public string Inbox { get; }
+    public string Outbox { get; }
+    public string ResultsFile => Path.Combine(Outbox, ResultsFileName);
+    public string HealthFile => Path.Combine(Outbox, HealthFileName);
+    public string CheckpointFile => Path.Combine(Outbox, ".inspection", "checkpoint.json");
+
+    /// <summary>
+    /// Same file system as the inbox, so taking an image out of the inbox is one atomic rename; the name is the
+    /// record id, which ties a staged file to its record after a crash.
+    /// </summary>
+    public string StagingFolder => Path.Combine(Inbox, InboxStateFolder, "staging");
+
+    public string StagingPath(string recordId, string originalName) =>
+        Path.Combine(StagingFolder, recordId + Path.GetExtension(originalName));
+
+    public string DestinationFolder(Verdict verdict, DateTimeOffset when) => verdict switch
+    {
+        Verdict.Ok => Path.Combine(Outbox, "ok", Day(when)),
+        Verdict.Ng => Path.Combine(Outbox, "ng", Day(when)),
+        _ => Path.Combine(Outbox, "quarantine"),
+    };
+
+    public string HeatmapPath(Verdict verdict, DateTimeOffset when, string destinationName) =>
+        Path.Combine(Outbox, "heatmaps", Day(when), verdict == Verdict.Ok ? "ok" : "ng",
+            Path.GetFileNameWithoutExtension(destinationName) + ".heatmap.png");
+
+    public static string ReasonPath(string quarantinedPath) => quarantinedPath + ".reason.txt";
+
+    /// <summary>
+    /// A name in <paramref name="folder"/> that no file has and no other image of this run has reserved:
+    /// <c>name.png</c>, else <c>name~1.png</c>, <c>name~2.png</c>, ... Never an overwrite.
+    /// </summary>
+    public static string UniqueDestination(string folder, string fileName, ISet<string> reserved)
+    {
+        string stem = Path.GetFileNameWithoutExtension(fileName);
+        string ext = Path.GetExtension(fileName);
+        for (int i = 0; ; i++)
+        {
+            string candidate = Path.Combine(folder, i == 0 ? fileName : $"{stem}~{i.ToString(CultureInfo.InvariantCulture)}{ext}");
+            if (!reserved.Contains(candidate) && !File.Exists(candidate) && !File.Exists(ReasonPath(candidate)))
+                return candidate;
+        }
+    }
+
+    private static string Day(DateTimeOffset when) => when.ToLocalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

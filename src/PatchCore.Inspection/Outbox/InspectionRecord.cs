@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PatchCore.Inspection.Outbox;
+
+/// <summary>
+/// One line of results.jsonl. Written and fsynced before the image leaves the inbox; <see cref="Path"/> is where
+/// the image is going, so the record doubles as the journal entry of its move (see <see cref="Reconciler"/>).
+/// </summary>
+public sealed record InspectionRecord
+{
+    public required string Id { get; init; }
+    /// <summary>Where the image lies now: ok/, ng/ or quarantine/.</summary>
+    public required string Path { get; init; }
+    public required string OriginalName { get; init; }
+    public required string InboxPath { get; init; }
+    /// <summary>Hex SHA-256 of the content; null only when the file could not be read at all.</summary>
+    public string? Sha256 { get; init; }
+    public long Size { get; init; }
+    public double? Score { get; init; }
+    public double? Threshold { get; init; }
+    /// <summary>ok, ng or quarantined.</summary>
+    public required string Verdict { get; init; }
+    public string? Reason { get; init; }
+    public string? Heatmap { get; init; }
+    public string? BankId { get; init; }
+    public DateTimeOffset ReceivedAt { get; init; }
+    public DateTimeOffset ScoredAt { get; init; }
+
+    public static string VerdictText(Verdict verdict) => verdict switch
+    {
+        Inspection.Verdict.Ok => "ok",
+        Inspection.Verdict.Ng => "ng",
+        _ => "quarantined",
+    };
+
+    public string ToJsonLine() => JsonSerializer.Serialize(this, RecordJson.Default.InspectionRecord);
+
+    public static InspectionRecord? FromJsonLine(string line) => JsonSerializer.Deserialize(line, RecordJson.Default.InspectionRecord);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(InspectionRecord))]
+[JsonSerializable(typeof(Checkpoint))]
+[JsonSerializable(typeof(Observability.HealthReport))]
+internal sealed partial class RecordJson : JsonSerializerContext;

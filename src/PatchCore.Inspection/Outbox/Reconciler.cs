@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using PatchCore.Inspection.Processing;
+
+namespace PatchCore.Inspection.Outbox;
+
+/// <summary>
+/// Brings the outbox back to "every image has exactly one record and lies in exactly one place" after a crash:
+/// cuts a torn last line off results.jsonl, finishes the moves of every record after the checkpoint, returns
+/// staged files that have no record to the inbox, then advances the checkpoint.
+/// </summary>
+public sealed class Reconciler
+{
+    private readonly Layout _layout;
+    private readonly ResultLog _results;
+    private readonly ImageMover _mover;
+    private readonly IoRetry _retry;
+    private readonly ILogger<Reconciler> _log;
+
+    public Reconciler(Layout layout, ResultLog results, ImageMover mover, IoRetry retry, ILogger<Reconciler> log)
+    {
+        _layout = layout;
+        _results = results;
+        _mover = mover;
+        _retry = retry;
+        _log = log;
+    }
+
+    public async Task<int> RunAsync(CancellationToken abort)
+    {
+        long torn = await _retry.RunAsync("Repairing results.jsonl", _results.RepairTornTail, abort).ConfigureAwait(false);
+        if (torn > 0)
+            _log.LogWarning("Cut {Bytes} bytes of a record torn by a crash off {Results}; its image is still in the inbox and is scored again", torn, _results.FilePath);
+
+        long length = _results.Length;
+        long offset = Checkpoint.Read(_layout.CheckpointFile);
+        if (offset > length)
+        {
+            _log.LogWarning("Checkpoint offset {Offset} is past the end of {Results} ({Length} bytes): the file was replaced; re-examining every record", offset, _results.FilePath, length);
+            offset = 0;
+        }
+
+        var pending = _results.ReadFrom(offset, line => _log.LogError("Skipping a line of {Results} that is not a record: {Line}", _results.FilePath, line)).ToList();
+        var pendingIds = new HashSet<string>(StringComparer.Ordinal);
+        int finished = 0;
+        foreach (var record in pending)
+        {
+            pendingIds.Add(record.Id);
+            var outcome = await _retry.RunAsync($"Finishing the move of {record.OriginalName}", () => _mover.Complete(record, sourceVerified: false), abort).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case MoveOutcome.Moved:
+                    finished++;
+                    _log.LogInformation("Recovered: {Name} (record {Id}) moved to {Path} after a restart", record.OriginalName, record.Id, record.Path);
+                    break;
+                case MoveOutcome.Vanished:
+                    _log.LogWarning("Record {Id} names {Name}, but the image is neither in the inbox, in staging nor at {Path}: it was removed by hand", record.Id, record.OriginalName, record.Path);
+                    break;
+            }
+        }
+
+        await _retry.RunAsync("Returning unrecorded staged files", () => ReturnOrphans(pendingIds), abort).ConfigureAwait(false);
+        await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, length), abort).ConfigureAwait(false);
+        if (pending.Count > 0)
+            _log.LogInformation("Reconciled {Pending} records after the checkpoint: {Finished} moves finished", pending.Count, finished);
+        return finished;
+    }
+
+    /// <summary>A staged file is always preceded by its durable record, so one without a record should not exist; it is scored again rather than lost.</summary>
+    private void ReturnOrphans(HashSet<string> pendingIds)
+    {
+        if (!Directory.Exists(_layout.StagingFolder)) return;
+        foreach (string file in Directory.EnumerateFiles(_layout.StagingFolder))
+        {
+            if (pendingIds.Contains(Path.GetFileNameWithoutExtension(file))) continue;
+            string back = Layout.UniqueDestination(_layout.Inbox, "recovered-" + Path.GetFileName(file), new HashSet<string>());
+            File.Move(file, back);
+            _log.LogWarning("Staged file {File} had no record; returned to the inbox as {Back}", file, back);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using PatchCore.Core;
+using PatchCore.Inspection;
+using PatchCore.Inspection.Processing;
+
+// Exit codes: 0 stopped cleanly (SIGTERM, Ctrl+C); 1 the worker failed while running; 2 it could not start
+// (bad configuration, unreadable folder, bad bank).
+try
+{
+    using var host = InspectionHost.Build(args);
+    var fault = host.Services.GetRequiredService<WorkerFault>();
+    await host.RunAsync();
+    return fault.Error is null ? 0 : 1;
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine("patchcore-inspection: cannot start, invalid configuration:");
+    foreach (string failure in e.Failures) Console.Error.WriteLine("  " + failure);
+    return 2;
+}
+catch (PatchCoreException e)
+{
+    Console.Error.WriteLine($"patchcore-inspection: cannot start: {e.Message}");
+    return 2;
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using PatchCore.Core.Tests;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PatchCore.Cli.Tests;
+
+/// <summary>A bank built once with the real command from samples/bottle/train/good.</summary>
+public sealed class SampleBankFixture : IDisposable
+{
+    public SampleBankFixture()
+    {
+        Dir = Directory.CreateTempSubdirectory("pc-cli-").FullName;
+        Bank = Path.Combine(Dir, "sample.pcbank");
+        Build = CliRunner.Run("build", "--train", Path.Combine(TestData.RepoRoot, "samples", "bottle", "train", "good"), "--out", Bank, "--seed", "3");
+    }
+
+    public string Dir { get; }
+    public string Bank { get; }
+    public CliResult Build { get; }
+    public string SampleTest => Path.Combine(TestData.RepoRoot, "samples", "bottle", "test");
+
+    public void Dispose() => Directory.Delete(Dir, recursive: true);
+}
+
+public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IClassFixture<SampleBankFixture>
+{
+    [Fact]
+    public void BuildWritesABankAndASummary()
+    {
+        output.WriteLine(f.Build.Stderr);
+        Assert.Equal(0, f.Build.ExitCode);
+        Assert.True(File.Exists(f.Bank));
+        Assert.Contains("17 in the bank, 3 held out", f.Build.Stderr);
+        Assert.Contains("threshold:", f.Build.Stderr);
+    }
+
+    [Fact]
+    public void ScoreJsonGivesOneObjectPerImageAndAnErrorLineForABadOne()
+    {
+        string bad = Path.Combine(f.Dir, "garbage.png");
+        File.WriteAllText(bad, "not an image");
+        var r = CliRunner.Run("score", "--bank", f.Bank, f.SampleTest, bad, "--json");
+        output.WriteLine(r.Stdout + r.Stderr);
+        Assert.Equal(3, r.ExitCode);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(6, lines.Length);
+        var docs = lines.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        var error = Assert.Single(docs, d => d.TryGetProperty("error", out _));
+        Assert.Equal(bad, error.GetProperty("path").GetString());
+        var scored = docs.Where(d => !d.TryGetProperty("error", out _)).ToArray();
+        Assert.Equal(5, scored.Length);
+        foreach (var d in scored)
+        {
+            Assert.True(d.GetProperty("score").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, d.GetProperty("heatmap").ValueKind);
+            bool anomalous = d.GetProperty("anomalous").GetBoolean();
+            string name = Path.GetFileName(d.GetProperty("path").GetString()!);
+            // the sample bank separates these five images with its own calibrated threshold
+            Assert.Equal(!name.StartsWith("good", StringComparison.Ordinal), anomalous);
+        }
+    }
+
+    [Fact]
+    public void ThresholdOverrideAndHeatmaps()
+    {
+        string heat = Path.Combine(f.Dir, "heat");
+        var r = CliRunner.Run("score", "--bank", f.Bank, Path.Combine(f.SampleTest, "good_000.png"), "--json", "--threshold", "0", "--heatmaps", heat);
+        Assert.Equal(0, r.ExitCode);
+        var d = JsonDocument.Parse(r.Stdout.Trim()).RootElement;
+        Assert.True(d.GetProperty("anomalous").GetBoolean());
+        string png = d.GetProperty("heatmap").GetString()!;
+        Assert.True(File.Exists(png));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+    }
+
+    [Fact]
+    public void ABadBankFailsWithExitOneAndNamesTheFile()
+    {
+        string bank = Path.Combine(f.Dir, "not-a-bank.pcbank");
+        File.WriteAllText(bank, "hello");
+        var r = CliRunner.Run("score", "--bank", bank, f.SampleTest);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(bank, r.Stderr);
+        Assert.Contains("not a PatchCore bank", r.Stderr);
+    }
+
+    [Fact]
+    public void HelpAndUsageErrors()
+    {
+        foreach (var cmd in new[] { "build", "score", "eval" })
+        {
+            var h = CliRunner.Run(cmd, "--help");
+            Assert.Equal(0, h.ExitCode);
+            Assert.Contains("Exit codes", h.Stdout);
+        }
+        Assert.Contains("--coreset", CliRunner.Run("build", "--help").Stdout);
+        var bad = CliRunner.Run("score", "--no-such-option");
+        Assert.Equal(2, bad.ExitCode);
+        var badValue = CliRunner.Run("build", "--train", f.SampleTest, "--out", Path.Combine(f.Dir, "x.pcbank"), "--coreset", "1.5");
+        Assert.Equal(1, badValue.ExitCode);
+        Assert.Contains("--coreset", badValue.Stderr);
+        var missing = CliRunner.Run("build", "--train", Path.Combine(f.Dir, "nope"), "--out", Path.Combine(f.Dir, "x.pcbank"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("not found", missing.Stderr);
+    }
+
+    [DataFact("bottle")]
+    public void EvalWritesTheJsonContractAndAReport()
+    {
+        string json = Path.Combine(f.Dir, "eval.json");
+        string html = Path.Combine(f.Dir, "eval.html");
+        var r = CliRunner.Run("eval", "--data", TestData.Require("bottle"), "--train-stride", "10", "--coreset", "0.05", "--json", json, "--report", html);
+        output.WriteLine(r.Stdout + r.Stderr);
+        Assert.Equal(0, r.ExitCode);
+        var d = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal("bottle", d.GetProperty("category").GetString());
+        Assert.Equal(21, d.GetProperty("n_train").GetInt32());
+        Assert.Equal(83, d.GetProperty("n_test").GetInt32());
+        Assert.InRange(d.GetProperty("image_auroc").GetDouble(), 0.9, 1.0);
+        Assert.Equal(JsonValueKind.Null, d.GetProperty("pixel_auroc").ValueKind);
+        Assert.Equal(JsonValueKind.Null, d.GetProperty("pro").ValueKind);
+        Assert.Equal(1024, d.GetProperty("embedding_dim").GetInt32());
+        foreach (var key in new[] { "features", "coreset", "index", "score_per_image" })
+            Assert.True(d.GetProperty("seconds").GetProperty(key).GetDouble() >= 0);
+        Assert.Equal(83, d.GetProperty("images").GetArrayLength());
+        var first = d.GetProperty("images")[0];
+        foreach (var key in new[] { "path", "label", "defect_type", "score" }) Assert.True(first.TryGetProperty(key, out _), key);
+        string report = File.ReadAllText(html);
+        Assert.Contains("<svg", report);
+        Assert.Contains("data:image/png;base64,", report);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using PatchCore.Core;
+using Xunit;
+
+namespace PatchCore.Inspection.Tests;
+
+/// <summary>
+/// Two small real banks built once for the whole test project: A from 20 good bottle images, B from 10 others
+/// (so its content id differs), both with coreset 0.1. Also scores the images the tests drop with bank A, so a test
+/// knows which verdict the bank gives each one.
+/// </summary>
+public sealed class BankFixture : IDisposable
+{
+    public BankFixture()
+    {
+        Folder = Directory.CreateTempSubdirectory("patchcore-inspection-banks-").FullName;
+        if (!TestData.Has("bottle"))
+        {
+            if (TestData.IsCi) TestData.Require("bottle");
+            return;
+        }
+        string[] train = TestData.Images("bottle", Path.Combine("train", "good"));
+        BankA = Path.Combine(Folder, "bank-a.bin");
+        BankB = Path.Combine(Folder, "bank-b.bin");
+        PatchCoreBankBuilder.Build(new BuildOptions(train.Take(20).ToArray(), BankA) { CoresetFraction = 0.1 });
+        PatchCoreBankBuilder.Build(new BuildOptions(train.Skip(20).Take(10).ToArray(), BankB) { CoresetFraction = 0.1 });
+
+        Good = TestData.Images("bottle", Path.Combine("test", "good")).Take(4).ToArray();
+        Defects = TestData.Images("bottle", Path.Combine("test", "broken_large")).Take(4).ToArray();
+
+        using var detector = PatchCoreDetector.Load(BankA);
+        BankAId = detector.BankId;
+        using (var b = PatchCoreDetector.Load(BankB)) BankBId = b.BankId;
+        string[] all = [.. Good, .. Defects];
+        var decoded = all.Select(detector.Decode).ToArray();
+        try
+        {
+            var detections = detector.Score(decoded);
+            Scores = all.Zip(detections, (path, d) => (path, d.Score)).ToDictionary(p => p.path, p => p.Score);
+        }
+        finally
+        {
+            foreach (var image in decoded) image.Dispose();
+        }
+
+        if (detector.Threshold is { } calibrated)
+        {
+            Threshold = calibrated;
+        }
+        else
+        {
+            // An uncalibrated bank: the daemon is given a threshold between the good and the defect scores.
+            double good = Good.Average(p => Scores[p]), bad = Defects.Average(p => Scores[p]);
+            Threshold = (good + bad) / 2;
+            ThresholdArgs = [$"--Inspection:Threshold={Threshold.ToString("R", CultureInfo.InvariantCulture)}"];
+        }
+    }
+
+    public string Folder { get; }
+    public string BankA { get; } = "";
+    public string BankB { get; } = "";
+    public string BankAId { get; } = "";
+    public string BankBId { get; } = "";
+    public string[] Good { get; } = [];
+    public string[] Defects { get; } = [];
+    public IReadOnlyDictionary<string, double> Scores { get; } = new Dictionary<string, double>();
+    public double Threshold { get; }
+
+    /// <summary>Empty when bank A carries a calibrated threshold; else the --Inspection:Threshold the daemon needs.</summary>
+    public string[] ThresholdArgs { get; } = [];
+
+    public string ExpectedVerdict(string image) => Scores[image] >= Threshold ? "ng" : "ok";
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Folder, recursive: true); }
+        catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DaemonCollection : ICollectionFixture<BankFixture>
+{
+    public const string Name = "daemon";
+}

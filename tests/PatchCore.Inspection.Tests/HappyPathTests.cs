@@ -1,0 +1,66 @@
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PatchCore.Inspection.Tests;
+
+[Collection(DaemonCollection.Name)]
+public sealed class HappyPathTests(BankFixture bank, ITestOutputHelper output)
+{
+    [DataFact("bottle")]
+    public async Task GoodAndDefectImagesLandWhereTheBankSaysWithOneRecordEach()
+    {
+        using var folders = new DaemonFolders(bank.BankA);
+        var sources = bank.Good.Concat(bank.Defects).ToArray();
+        var names = sources.Select((s, i) => DaemonFolders.Name(i, s)).ToArray();
+        // Two are there before the start, the rest arrive while it runs.
+        for (int i = 0; i < 2; i++) folders.Drop(sources[i], names[i]);
+
+        await using (await InProcessDaemon.StartAsync(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=300", "--Inspection:MaxBatchSize=4"]), output))
+        {
+            for (int i = 2; i < sources.Length; i++) folders.Drop(sources[i], names[i]);
+            await folders.WaitForRecords(sources.Length, TimeSpan.FromMinutes(2));
+        }
+
+        folders.AssertEachExactlyOnce(names);
+        var records = folders.Records();
+        Assert.Contains(records, r => r.GetProperty("verdict").GetString() == "ok");
+        Assert.Contains(records, r => r.GetProperty("verdict").GetString() == "ng");
+        for (int i = 0; i < sources.Length; i++)
+        {
+            var record = records.Single(r => r.GetProperty("originalName").GetString() == names[i]);
+            string verdict = bank.ExpectedVerdict(sources[i]);
+            output.WriteLine($"{names[i]} ({Path.GetFileName(Path.GetDirectoryName(sources[i]))}/{Path.GetFileName(sources[i])}): score {record.GetProperty("score").GetDouble():F4}, {record.GetProperty("verdict").GetString()}");
+            Assert.Equal(verdict, record.GetProperty("verdict").GetString());
+            Assert.Equal(bank.Scores[sources[i]], record.GetProperty("score").GetDouble(), 4);
+            Assert.Equal(bank.Threshold, record.GetProperty("threshold").GetDouble(), 9);
+            Assert.Equal(bank.BankAId, record.GetProperty("bankId").GetString());
+            Assert.Equal(DaemonFolders.Sha256(sources[i]), record.GetProperty("sha256").GetString());
+            Assert.Equal(new FileInfo(sources[i]).Length, record.GetProperty("size").GetInt64());
+            string placed = record.GetProperty("path").GetString()!;
+            Assert.StartsWith(Path.Combine(folders.Outbox, verdict) + Path.DirectorySeparatorChar, placed);
+            Assert.Matches(@"\d{4}-\d{2}-\d{2}$", Path.GetFileName(Path.GetDirectoryName(placed))!);
+            Assert.True(File.Exists(record.GetProperty("heatmap").GetString()), "heatmap missing");
+            Assert.True(record.GetProperty("scoredAt").GetDateTimeOffset() >= record.GetProperty("receivedAt").GetDateTimeOffset());
+        }
+        string health = File.ReadAllText(Path.Combine(folders.Outbox, "health.json"));
+        Assert.Contains("\"processed\":" + sources.Length, health);
+        Assert.Contains("\"state\":\"stopped\"", health);
+    }
+
+    [DataFact("bottle")]
+    public async Task ANameThatArrivesAgainGetsASuffixNeverAnOverwrite()
+    {
+        using var folders = new DaemonFolders(bank.BankA);
+        await using (await InProcessDaemon.StartAsync(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=300"]), output))
+        {
+            folders.Drop(bank.Good[0], "same.png");
+            await folders.WaitForRecords(1, TimeSpan.FromMinutes(1));
+            folders.Drop(bank.Good[0], "same.png");
+            await folders.WaitForRecords(2, TimeSpan.FromMinutes(1));
+        }
+        var paths = folders.Records().Select(r => r.GetProperty("path").GetString()!).ToArray();
+        Assert.Equal(2, paths.Distinct().Count());
+        Assert.All(paths, p => Assert.True(File.Exists(p)));
+        Assert.Contains(paths, p => Path.GetFileName(p) == "same~1.png");
+    }
+}
