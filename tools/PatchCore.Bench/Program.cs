@@ -1,0 +1,3 @@
+using PatchCore.Bench;
+
+return BenchCommand.Run(args);
