@@ -16,3 +16,21 @@ public class TorchSmokeTests
         Assert.Equal(new float[] { 19, 22, 43, 50 }, c.data<float>().ToArray());
     }
 }
+
+public class NativeThreadingTests
+{
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr NativeGetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
+
+    [Fact]
+    public void OpenMpWaitPolicyIsPassiveInTheNativeEnvironmentUnlessTheUserChoseOne()
+    {
+        _ = PatchCore.Core.Imaging.ImageGeometry.Default; // running any code of the assembly runs its module initializer first
+        string? managed = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        string? native = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeGetEnv("OMP_WAIT_POLICY"));
+        if (managed is not null && !string.Equals(managed, "PASSIVE", StringComparison.OrdinalIgnoreCase))
+            Assert.Equal(managed, native); // the user's choice is kept
+        else
+            Assert.Equal("PASSIVE", native, ignoreCase: true);
+    }
+}
