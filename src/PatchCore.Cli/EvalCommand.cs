@@ -21,18 +21,12 @@ internal static class EvalCommand
         cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
         {
             string dir = r.GetValue(data)!.FullName;
-            var b = common.ToBuildOptions(r, ["(unused)"], "(unused)");
             var options = new EvaluationOptions
             {
-                Model = b.Model,
-                CoresetFraction = b.CoresetFraction,
-                CoresetCount = b.CoresetCount,
-                Seed = b.Seed,
-                IndexFactory = b.IndexFactory,
+                Bank = common.ToBuildOptions(r, [], "(in memory)"),
                 TrainStride = r.GetValue(stride),
                 GallerySize = r.GetValue(report) is null ? 0 : 6,
             };
-            if (options.TrainStride < 1) throw new PatchCoreException("--train-stride must be at least 1.");
             var result = ConsoleUi.WithProgress(["features", "coreset", "index", "scoring"], progress =>
                 CategoryEvaluator.Run(dir, options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));
             PrintTable(result);

@@ -8,12 +8,8 @@ namespace PatchCore.Core.Evaluation;
 /// <summary>How to evaluate one MVTec-layout category.</summary>
 public sealed record EvaluationOptions
 {
-    public ModelOptions Model { get; init; } = new();
-    public double CoresetFraction { get; init; } = 0.1;
-    public int? CoresetCount { get; init; }
-    public int Seed { get; init; }
-    public string IndexFactory { get; init; } = "Flat";
-    public ScoringOptions Scoring { get; init; } = new();
+    /// <summary>How the bank is built (model, coreset, seed, index, scoring); its image list and path are not used.</summary>
+    public BuildOptions Bank { get; init; } = new([], "(in memory)");
     /// <summary>Use every n-th training image (sorted by name); 1 = all.</summary>
     public int TrainStride { get; init; } = 1;
     /// <summary>Heatmap overlays per gallery in the report.</summary>
@@ -57,18 +53,11 @@ public static class CategoryEvaluator
     {
         var category = MvtecCategory.Load(categoryDir);
         var train = category.TrainGood.Where((_, i) => i % Math.Max(1, options.TrainStride) == 0).ToArray();
-        var build = new BuildOptions(train, "(in memory)")
-        {
-            Model = options.Model,
-            CoresetFraction = options.CoresetFraction,
-            CoresetCount = options.CoresetCount,
-            Seed = options.Seed,
-            IndexFactory = options.IndexFactory,
-            HoldOutFraction = 0,
-            Scoring = options.Scoring,
-        };
+        if (options.TrainStride < 1) throw new PatchCoreException($"The training stride must be at least 1, got {options.TrainStride}.");
+        // Evaluation uses every training image for the bank: no hold-out, no threshold calibration.
+        var build = options.Bank with { TrainImages = train, HoldOutFraction = 0 };
         build.Validate();
-        var pipeline = new FeaturePipeline(options.Model);
+        var pipeline = new FeaturePipeline(build.Model);
         FittedBank fitted;
         try
         {
@@ -79,7 +68,7 @@ public static class CategoryEvaluator
             pipeline.Dispose();
             throw;
         }
-        using var detector = PatchCoreDetector.FromFitted(pipeline, fitted, options.Scoring);
+        using var detector = PatchCoreDetector.FromFitted(pipeline, fitted, build.Scoring);
 
         var test = category.Test;
         var scores = new float[test.Count];
@@ -138,14 +127,14 @@ public static class CategoryEvaluator
             PixelRoc = pixelMetrics?.Roc,
             Settings = new Dictionary<string, string>
             {
-                ["backbone"] = options.Model.Backbone,
+                ["backbone"] = build.Model.Backbone,
                 ["weights"] = pipeline.Extractor.WeightsDescription,
-                ["geometry"] = options.Model.Geometry.ToString(),
-                ["embedding"] = $"{options.Model.Embedding.Mode} ({fitted.Dimension}-D)",
-                ["coreset"] = options.CoresetCount is int c ? c.ToString() : options.CoresetFraction.ToString("0.###"),
+                ["geometry"] = build.Model.Geometry.ToString(),
+                ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
+                ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
                 ["index"] = fitted.Index.Description,
-                ["seed"] = options.Seed.ToString(),
-                ["k"] = options.Scoring.NeighbourCount.ToString(),
+                ["seed"] = build.Seed.ToString(),
+                ["k"] = build.Scoring.NeighbourCount.ToString(),
                 ["train_stride"] = options.TrainStride.ToString(),
                 ["device"] = pipeline.Device.ToString(),
             },

@@ -14,8 +14,11 @@ public sealed class AccuracyTests(ITestOutputHelper output)
 {
     private static EvaluationOptions Options(int trainStride) => new()
     {
-        Model = new ModelOptions { Geometry = ImageGeometry.Parse("256x256", "224") },
-        CoresetFraction = 0.1,
+        Bank = new BuildOptions([], "(in memory)")
+        {
+            Model = new ModelOptions { Geometry = ImageGeometry.Parse("256x256", "224") },
+            CoresetFraction = 0.1,
+        },
         TrainStride = trainStride,
         GallerySize = 0,
     };
