@@ -1,3 +1,4 @@
+using PatchCore.Core;
 using Spectre.Console;
 
 namespace PatchCore.Cli;
@@ -54,10 +55,4 @@ internal static class ConsoleUi
             });
         return result;
     }
-}
-
-/// <summary>An IProgress that reports on the caller's thread (System.Progress posts to the thread pool).</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -63,8 +63,7 @@ internal static class ScoreCommand
                 {
                     var ok = decoded.Where(d => d is not null).Select(d => d!).ToArray();
                     var detections = ok.Length > 0 ? detector.Score(ok) : [];
-                    var byPath = new Dictionary<DecodedImage, Detection>();
-                    for (int i = 0; i < ok.Length; i++) byPath[ok[i]] = detections[i];
+                    int next = 0; // Score keeps input order: the k-th decoded image has the k-th detection
                     for (int i = 0; i < chunk.Length; i++)
                     {
                         if (decoded[i] is not { } img)
@@ -73,7 +72,7 @@ internal static class ScoreCommand
                             Emit(asJson, chunk[i], null, t, null, errors[i]);
                             continue;
                         }
-                        var d = byPath[img];
+                        var d = detections[next++];
                         string? heatmap = null;
                         if (heatmapDir is not null)
                         {

@@ -82,9 +82,15 @@ public sealed record ThresholdRule
         double pos = Quantile * (sorted.Length - 1);
         int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
         double q = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-        double mean = sorted.Average();
-        double std = Math.Sqrt(sorted.Sum(s => (s - mean) * (s - mean)) / sorted.Length);
+        var (mean, std) = MeanStd(sorted);
         return Math.Max(q, mean + Sigmas * std) * (1 + Margin);
+    }
+
+    /// <summary>Mean and population standard deviation of the scores (the statistics the rule and the bank record).</summary>
+    public static (double Mean, double StdDev) MeanStd(IReadOnlyList<double> scores)
+    {
+        double mean = scores.Average();
+        return (mean, Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / scores.Count));
     }
 }
 

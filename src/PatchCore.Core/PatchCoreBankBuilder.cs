@@ -87,8 +87,7 @@ public static class PatchCoreBankBuilder
                 try
                 {
                     var e = pipeline.Embed(batch);
-                    float[] patch = scorer.PatchScores(e.Values);
-                    var detections = scorer.FromPatchScores(batch.Select(b => b.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, batch[0].InputWidth, batch[0].InputHeight);
+                    var detections = scorer.Score(batch.Select(b => b.SourcePath).ToArray(), e.Values, e.GridWidth, e.GridHeight, batch[0].InputWidth, batch[0].InputHeight);
                     scores.AddRange(detections.Select(d => d.Score));
                 }
                 finally
@@ -100,13 +99,13 @@ public static class PatchCoreBankBuilder
             }
         }
         double? threshold = scores.Count > 0 ? options.ThresholdRule.Apply(scores) : null;
-        double mean = scores.Count > 0 ? scores.Average() : 0;
+        var (mean, std) = scores.Count > 0 ? ThresholdRule.MeanStd(scores) : (0, 0);
         var calibration = new Calibration
         {
             HeldOutImages = heldOut.Select(Path.GetFileName).ToArray()!,
             HeldOutScores = scores,
             Mean = mean,
-            StdDev = scores.Count > 0 ? Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / scores.Count) : 0,
+            StdDev = std,
             Max = scores.Count > 0 ? scores.Max() : 0,
             Rule = scores.Count > 0 ? options.ThresholdRule.ToString() : "no images held out: no default threshold",
             Threshold = threshold,
@@ -164,7 +163,7 @@ public static class PatchCoreBankBuilder
         var selected = pipeline.Device.type == TorchSharp.DeviceType.CUDA
             ? CoresetSampler.SelectOnDevice(store, coresetOptions, pipeline.Device, coresetProgress, ct)
             : CoresetSampler.Select(store, coresetOptions, coresetProgress, ct);
-        float[] vectors = store.ReadRows(selected.Select(i => (long)i).ToArray());
+        float[] vectors = store.ReadRows(selected);
         var coreset = sw.Elapsed;
 
         sw.Restart();
@@ -183,10 +182,4 @@ public static class PatchCoreBankBuilder
         var settings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed);
         return new FittedBank(vectors, pipeline.Dimension, store.Count, index, settings, images.ToArray(), features, coreset, sw.Elapsed);
     }
-}
-
-/// <summary>An IProgress that reports on the caller's thread (System.Progress posts to the thread pool).</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }
