@@ -16,7 +16,8 @@ internal static class EvalCommand
         var json = new Option<FileInfo?>("--json") { Description = "Write the metrics and per-image scores as JSON." };
         var report = new Option<FileInfo?>("--report") { Description = "Write a self-contained HTML report (ROC curves, histogram, heatmaps)." };
         var stride = new Option<int>("--train-stride") { Description = "Use every n-th training image (sorted by name).", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("eval", "Build a bank from train/good, score the test split, report image AUROC, pixel AUROC, PRO and F1. " + ExitCodes.HelpText) { data, json, report, stride };
+        var search = new Option<string>("--search") { Description = SearchBackends.Help, DefaultValueFactory = _ => "auto" };
+        var cmd = new Command("eval", "Build a bank from train/good, score the test split, report image AUROC, pixel AUROC, PRO and F1. " + ExitCodes.HelpText) { data, json, report, stride, search };
         common.AddTo(cmd);
         cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
         {
@@ -26,6 +27,7 @@ internal static class EvalCommand
                 Bank = common.ToBuildOptions(r, [], "(in memory)"),
                 TrainStride = r.GetValue(stride),
                 GallerySize = r.GetValue(report) is null ? 0 : 6,
+                Search = SearchBackends.Parse(r.GetValue(search)!),
             };
             var result = ConsoleUi.WithProgress(["features", "coreset", "index", "scoring"], progress =>
                 CategoryEvaluator.Run(dir, options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));

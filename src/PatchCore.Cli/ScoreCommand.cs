@@ -20,7 +20,7 @@ internal static class ScoreCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: sized from free memory)." };
         var weights = new Option<FileInfo?>("--weights") { Description = "The checkpoint the bank was built with, if not the packaged ResNet18." };
-        var search = new Option<string>("--search") { Description = "faiss (the bank's index, default) or torch (exact, on the device).", DefaultValueFactory = _ => "faiss" };
+        var search = new Option<string>("--search") { Description = SearchBackends.Help, DefaultValueFactory = _ => "auto" };
         var k = new Option<int>("--k") { Description = "Neighbours per patch (patch score = mean distance).", DefaultValueFactory = _ => 1 };
         var reweight = new Option<bool>("--reweight") { Description = "Apply the paper's Eq. 7 image-score reweighting (b = 9)." };
         var cmd = new Command("score", "Score images with a bank. " + ExitCodes.HelpText) { bank, paths, json, heatmaps, threshold, device, batchSize, weights, search, k, reweight };
@@ -29,12 +29,7 @@ internal static class ScoreCommand
             var options = new DetectorOptions(ComputeDevice.Parse(r.GetValue(device)!), r.GetValue(batchSize))
             {
                 WeightsPath = r.GetValue(weights)?.FullName,
-                Search = r.GetValue(search)!.ToLowerInvariant() switch
-                {
-                    "faiss" => SearchBackend.Faiss,
-                    "torch" => SearchBackend.Torch,
-                    var s => throw new PatchCoreException($"Unknown --search '{s}': expected faiss or torch."),
-                },
+                Search = SearchBackends.Parse(r.GetValue(search)!),
                 Scoring = new ScoringOptions { NeighbourCount = r.GetValue(k), Reweight = r.GetValue(reweight) },
             };
             using var detector = PatchCoreDetector.Load(r.GetValue(bank)!.FullName, options);

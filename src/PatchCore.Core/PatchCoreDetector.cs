@@ -8,10 +8,19 @@ namespace PatchCore.Core;
 
 public enum SearchBackend
 {
+    /// <summary>
+    /// The fastest exact search for the bank and device: <see cref="Projected"/> for a Flat bank on the CPU,
+    /// <see cref="Torch"/> for a Flat bank on CUDA, and the bank's own FAISS index when it is approximate.
+    /// </summary>
+    Auto,
     /// <summary>The FAISS index stored in the bank (exact flat or approximate).</summary>
     Faiss,
     /// <summary>Exact chunked search on the torch device (the natural choice on CUDA).</summary>
     Torch,
+    /// <summary>Exact search on the CPU, pruned by lower bounds in the bank's principal components (<see cref="ProjectedFlatIndex"/>).</summary>
+    Projected,
+    /// <summary>Approximate search on the CPU: a principal-component shortlist re-ranked exactly (<see cref="ProjectedSearchOptions.ApproximateDefault"/>).</summary>
+    ProjectedApproximate,
 }
 
 /// <summary>How a loaded bank scores images.</summary>
@@ -19,7 +28,9 @@ public sealed record DetectorOptions(DeviceKind Device = DeviceKind.Auto, int? B
 {
     /// <summary>The torchvision checkpoint the bank was built with, when it was not the packaged ResNet18.</summary>
     public string? WeightsPath { get; init; }
-    public SearchBackend Search { get; init; } = SearchBackend.Faiss;
+    public SearchBackend Search { get; init; } = SearchBackend.Auto;
+    /// <summary>Settings of the projected search (<see cref="SearchBackend.Projected"/>); null = the exact or approximate default.</summary>
+    public ProjectedSearchOptions? Projected { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
     public long? WorkBudgetBytes { get; init; }
     /// <summary>FAISS search-time parameters for approximate indexes (nprobe, efSearch); null = FAISS's defaults.</summary>
@@ -83,9 +94,13 @@ public sealed class PatchCoreDetector : IDisposable
                 throw new BankFileException(bankPath, $"the bank's preprocessing ({m.Preprocessing}) differs from the backbone's ({extractor.Preprocessing})");
             if (pipeline.Dimension != m.Dimension)
                 throw new BankFileException(bankPath, $"the bank holds {m.Dimension}-D vectors but the backbone and embedding settings give {pipeline.Dimension}-D");
-            index = options.Search == SearchBackend.Torch
-                ? CreateTorchIndex(content.Vectors, m.Dimension, pipeline)
-                : LoadFaiss(bankPath, content);
+            index = ResolveSearch(options.Search, m.IndexFactory, pipeline.Device.type) switch
+            {
+                SearchBackend.Torch => CreateTorchIndex(content.Vectors, m.Dimension, pipeline),
+                SearchBackend.Projected => CreateProjectedIndex(content.Vectors, m.Dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ExactDefault),
+                SearchBackend.ProjectedApproximate => CreateProjectedIndex(content.Vectors, m.Dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ApproximateDefault),
+                _ => LoadFaiss(bankPath, content),
+            };
             if (index.Count != m.VectorCount || index.Dimension != m.Dimension)
                 throw new BankFileException(bankPath, $"the stored index holds {index.Count} x {index.Dimension} vectors, the bank {m.VectorCount} x {m.Dimension}");
             if (options.SearchParameters is { } parameters && index is FaissIndex faiss)
@@ -100,11 +115,22 @@ public sealed class PatchCoreDetector : IDisposable
         }
     }
 
-    /// <summary>A detector over a bank fitted in memory (used by evaluation). Takes ownership of both.</summary>
-    public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring)
+    /// <summary>
+    /// A detector over a bank fitted in memory (used by evaluation). Takes ownership of both; when the search is not
+    /// the fitted FAISS index, that index is disposed here and the vectors are searched by the chosen one.
+    /// </summary>
+    public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring, SearchBackend search = SearchBackend.Auto, ProjectedSearchOptions? projected = null)
     {
         var metadata = fitted.Describe(pipeline, new Calibration());
-        return new PatchCoreDetector(pipeline, fitted.Index, fitted.Vectors, metadata, "in-memory", scoring);
+        INearestNeighbourIndex index = ResolveSearch(search, fitted.Index.Description, pipeline.Device.type) switch
+        {
+            SearchBackend.Torch => CreateTorchIndex(fitted.Vectors, fitted.Dimension, pipeline),
+            SearchBackend.Projected => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, projected ?? ProjectedSearchOptions.ExactDefault),
+            SearchBackend.ProjectedApproximate => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, projected ?? ProjectedSearchOptions.ApproximateDefault),
+            _ => fitted.Index,
+        };
+        if (!ReferenceEquals(index, fitted.Index)) fitted.Index.Dispose();
+        return new PatchCoreDetector(pipeline, index, fitted.Vectors, metadata, "in-memory", scoring);
     }
 
     private static string Describe(string description, string id) =>
@@ -120,6 +146,22 @@ public sealed class PatchCoreDetector : IDisposable
         {
             throw new BankFileException(bankPath, $"the stored FAISS index cannot be read: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>What <see cref="SearchBackend.Auto"/> means for a bank's index and the pipeline's device.</summary>
+    public static SearchBackend ResolveSearch(SearchBackend requested, string indexFactory, TorchSharp.DeviceType device)
+    {
+        if (requested != SearchBackend.Auto) return requested;
+        if (!string.Equals(indexFactory, "Flat", StringComparison.OrdinalIgnoreCase)) return SearchBackend.Faiss;
+        return device == TorchSharp.DeviceType.CPU ? SearchBackend.Projected : SearchBackend.Torch;
+    }
+
+    /// <summary>A projected index sharing the bank's vector array, fitted now so that the first image is not slower.</summary>
+    internal static ProjectedFlatIndex CreateProjectedIndex(float[] vectors, int dimension, FeaturePipeline pipeline, ProjectedSearchOptions options)
+    {
+        var index = ProjectedFlatIndex.Over(vectors, dimension, options, pipeline.WorkBudgetBytes);
+        index.Prepare();
+        return index;
     }
 
     internal static TorchExactIndex CreateTorchIndex(float[] vectors, int dimension, FeaturePipeline pipeline)

@@ -15,6 +15,7 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexPQ.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
@@ -22,6 +23,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +37,11 @@
 #include <typeinfo>
 
 extern "C" void openblas_set_num_threads(int num_threads);
+
+// Fortran BLAS, as FAISS itself declares it (OpenBLAS provides it).
+extern "C" int sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+        const float* alpha, const float* a, const int* lda, const float* b, const int* ldb, const float* beta,
+        float* c, const int* ldc);
 
 // Built with -fvisibility=hidden: only the pcf_ entry points are exported.
 #define PCF_API __attribute__((visibility("default")))
@@ -250,6 +257,41 @@ PCF_API int pcf_index_deserialize(const uint8_t* buffer, size_t size, void** out
         faiss::VectorIOReader reader;
         reader.data.assign(buffer, buffer + size);
         *out_index = faiss::read_index(&reader);
+    });
+}
+
+// Row-major C[m, n] = alpha * A[m, k] . B[n, k]^T + beta * C (the shape of a distance block: queries x bank rows).
+// Column-major BLAS sees the same memory as C^T[n, m] = B^T . A, i.e. sgemm("T", "N", n, m, k) on B and A.
+PCF_API int pcf_sgemm_nt(int m, int n, int k, float alpha, const float* a, const float* b, float beta, float* c) {
+    return guarded("sgemm", [&] {
+        require(m >= 0 && n >= 0 && k >= 1, "matrix sizes must be non-negative and k at least 1");
+        require(a != nullptr && b != nullptr && c != nullptr, "null matrix");
+        apply_thread_count();
+        if (m == 0 || n == 0) {
+            return;
+        }
+        sgemm_("T", "N", &n, &m, &k, &alpha, b, &k, a, &k, &beta, c, &n);
+    });
+}
+
+// Principal components of n vectors [n, d_in] with FAISS's PCAMatrix (no whitening, no rotation): the mean [d_in],
+// the first d_out orthonormal components by decreasing variance, row-major [d_out, d_in], and all d_in eigenvalues
+// (variances, decreasing).
+PCF_API int pcf_pca_train(int d_in, int d_out, int64_t n, const float* x, float* out_mean, float* out_components,
+        float* out_eigenvalues) {
+    return guarded("pca_train", [&] {
+        require(d_in >= 1 && d_out >= 1 && d_out <= d_in, "need 1 <= d_out <= d_in");
+        require(n >= 1 && x != nullptr, "no training vectors");
+        require(out_mean != nullptr && out_components != nullptr && out_eigenvalues != nullptr, "null output");
+        apply_thread_count();
+        faiss::PCAMatrix pca(d_in, d_out, 0, false);
+        pca.max_points_per_d = static_cast<size_t>(n);  // keep every vector given (the caller samples)
+        pca.train(n, x);
+        std::memcpy(out_mean, pca.mean.data(), sizeof(float) * d_in);
+        std::memcpy(out_components, pca.A.data(), sizeof(float) * static_cast<size_t>(d_out) * d_in);
+        std::fill(out_eigenvalues, out_eigenvalues + d_in, 0.0f);
+        std::memcpy(out_eigenvalues, pca.eigenvalues.data(),
+                sizeof(float) * std::min<size_t>(pca.eigenvalues.size(), static_cast<size_t>(d_in)));
     });
 }
 

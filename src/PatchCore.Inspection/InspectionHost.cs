@@ -74,7 +74,7 @@ public static class InspectionHost
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
-            var detectorOptions = new DetectorOptions(ComputeDevice.Parse(o.Device), o.MaxBatchSize, o.MaxPixels);
+            var detectorOptions = new DetectorOptions(ComputeDevice.Parse(o.Device), o.MaxBatchSize, o.MaxPixels) { Search = SearchBackends.Parse(o.Search) };
             return new BankKeeper(o.BankPath, detectorOptions, o.Threshold, TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
                 sp.GetRequiredService<InspectionStats>(), sp.GetRequiredService<ILogger<BankKeeper>>());
         });

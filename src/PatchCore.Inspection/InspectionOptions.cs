@@ -1,3 +1,5 @@
+using PatchCore.Core;
+
 namespace PatchCore.Inspection;
 
 /// <summary>The daemon's settings, bound from the <c>Inspection</c> configuration section.</summary>
@@ -20,6 +22,8 @@ public sealed class InspectionOptions
     public int MaxBatchSize { get; set; } = 8;
     public int MaxBatchDelayMs { get; set; } = 250;
     public string Device { get; set; } = "auto";
+    /// <summary>Nearest-neighbour search: auto, faiss, torch, projected or projected-approx (see <see cref="SearchBackends"/>).</summary>
+    public string Search { get; set; } = "auto";
     public int SettleMs { get; set; } = 2000;
     public int RescanIntervalMs { get; set; } = 5000;
     public int HealthIntervalMs { get; set; } = 2000;

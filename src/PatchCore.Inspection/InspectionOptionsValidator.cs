@@ -31,6 +31,8 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         if (o.Threshold is { } t && !double.IsFinite(t)) errors.Add($"Inspection:Threshold must be a finite number (got {t}).");
         try { ComputeDevice.Parse(o.Device); }
         catch (PatchCoreException e) { errors.Add($"Inspection:Device: {e.Message}"); }
+        try { SearchBackends.Parse(o.Search); }
+        catch (PatchCoreException e) { errors.Add($"Inspection:Search: {e.Message}"); }
 
         if (errors.Count == 0)
         {

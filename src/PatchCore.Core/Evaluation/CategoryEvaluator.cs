@@ -14,6 +14,8 @@ public sealed record EvaluationOptions
     public int TrainStride { get; init; } = 1;
     /// <summary>Heatmap overlays per gallery in the report.</summary>
     public int GallerySize { get; init; } = 6;
+    /// <summary>How the test images are searched against the bank (default: the fastest exact search).</summary>
+    public SearchBackend Search { get; init; } = SearchBackend.Auto;
 }
 
 public sealed record ScoredImage(string Path, bool IsAnomalous, string DefectType, double Score);
@@ -68,7 +70,7 @@ public static class CategoryEvaluator
             pipeline.Dispose();
             throw;
         }
-        using var detector = PatchCoreDetector.FromFitted(pipeline, fitted, build.Scoring);
+        using var detector = PatchCoreDetector.FromFitted(pipeline, fitted, build.Scoring, options.Search);
 
         var test = category.Test;
         var scores = new float[test.Count];

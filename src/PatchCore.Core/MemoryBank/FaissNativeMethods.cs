@@ -63,6 +63,14 @@ internal static unsafe partial class FaissNativeMethods
     [LibraryImport(Library, EntryPoint = "pcf_index_deserialize")]
     internal static partial int IndexDeserialize(byte* buffer, nuint size, out FaissIndexHandle index);
 
+    /// <summary>Row-major c[m, n] = alpha * a[m, k] . b[n, k]^T + beta * c, with OpenBLAS.</summary>
+    [LibraryImport(Library, EntryPoint = "pcf_sgemm_nt")]
+    internal static partial int SgemmNt(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c);
+
+    /// <summary>FAISS PCAMatrix on x [n, dIn]: mean [dIn], components [dOut, dIn] row-major, eigenvalues [dIn] decreasing.</summary>
+    [LibraryImport(Library, EntryPoint = "pcf_pca_train")]
+    internal static partial int PcaTrain(int dIn, int dOut, long n, float* x, float* mean, float* components, float* eigenvalues);
+
     [LibraryImport(Library, EntryPoint = "pcf_set_thread_count")]
     internal static partial int SetThreadCount(int count);
 

@@ -13,9 +13,9 @@ internal static class VectorData
     }
 
     /// <summary>rows points around <paramref name="clusters"/> well separated centres (centre spread 10, noise 0.5).</summary>
-    public static float[] Clustered(int rows, int dimension, int clusters, int seed)
+    public static float[] Clustered(int rows, int dimension, int clusters, int seed, int? noiseSeed = null)
     {
-        var random = new Random(seed);
+        var random = new Random(noiseSeed ?? seed);
         var centres = Gaussian(clusters, dimension, seed + 1, scale: 10f);
         var values = new float[rows * dimension];
         for (int r = 0; r < rows; r++)

@@ -93,25 +93,53 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
     }
 
     [DataFact("bottle")]
-    public void FaissAndTorchSearchGiveTheSameScoresOnRealData()
+    public void EverySearchBackendGivesTheSameScoresOnRealData()
     {
-        using var faiss = PatchCoreDetector.Load(bank.BankPath);
+        using var faiss = PatchCoreDetector.Load(bank.BankPath, new DetectorOptions { Search = SearchBackend.Faiss });
         using var torchSearch = PatchCoreDetector.Load(bank.BankPath, new DetectorOptions { Search = SearchBackend.Torch });
+        using var auto = PatchCoreDetector.Load(bank.BankPath);
+        using var approximate = PatchCoreDetector.Load(bank.BankPath, new DetectorOptions { Search = SearchBackend.ProjectedApproximate });
+        Assert.IsType<FaissIndex>(faiss.Index);
+        Assert.IsType<ProjectedFlatIndex>(auto.Index);   // a Flat bank on the CPU
         var paths = TestData.Images("bottle", "test/broken_large").Take(3).Concat(TestData.Images("bottle", "test/good").Take(2)).ToArray();
         var imgs = paths.Select(faiss.DecodeForScoring).ToArray();
         try
         {
             var a = faiss.Score(imgs);
-            var b = torchSearch.Score(imgs);
+            foreach (var other in new[] { torchSearch, auto })
+            {
+                var b = other.Score(imgs);
+                for (int i = 0; i < imgs.Length; i++)
+                    for (int p = 0; p < a[i].PatchScores.Length; p++)
+                    {
+                        double x = a[i].PatchScores[p], y = b[i].PatchScores[p];
+                        Assert.True(Math.Abs(x - y) <= 1e-3 * Math.Max(Math.Abs(x), 1e-6), $"{paths[i]} patch {p}: faiss {x} vs {other.Index.GetType().Name} {y}");
+                    }
+            }
+            Assert.True(((ProjectedFlatIndex)auto.Index).ExactDistancesPerQuery < 0.05 * auto.Index.Count, "the projected search pruned little on real embeddings");
+
+            // Approximate: never below the exact patch score, and every image score within 10 %.
+            var c = approximate.Score(imgs);
             for (int i = 0; i < imgs.Length; i++)
             {
                 for (int p = 0; p < a[i].PatchScores.Length; p++)
-                {
-                    double x = a[i].PatchScores[p], y = b[i].PatchScores[p];
-                    Assert.True(Math.Abs(x - y) <= 1e-3 * Math.Max(Math.Abs(x), 1e-6), $"{paths[i]} patch {p}: faiss {x} vs torch {y}");
-                }
+                    Assert.True(c[i].PatchScores[p] >= a[i].PatchScores[p] * (1 - 1e-3), $"{paths[i]} patch {p}: approximate {c[i].PatchScores[p]} below exact {a[i].PatchScores[p]}");
+                Assert.InRange(c[i].Score / a[i].Score, 0.999, 1.10);
             }
         }
         finally { foreach (var i in imgs) i.Dispose(); }
+    }
+
+    [Fact]
+    public void AutoSearchPicksTheFastestExactBackend()
+    {
+        Assert.Equal(SearchBackend.Projected, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.Torch, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CUDA));
+        Assert.Equal(SearchBackend.Faiss, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "IVF256,Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.Faiss, PatchCoreDetector.ResolveSearch(SearchBackend.Faiss, "Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.ProjectedApproximate, SearchBackends.Parse(" Projected-Approx "));
+        var ex = Assert.Throws<PatchCoreException>(() => SearchBackends.Parse("annoy"));
+        Assert.Contains("annoy", ex.Message);
+        Assert.Contains("projected", ex.Message);
     }
 }

@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using PatchCore.Core.Devices;
+using PatchCore.Core.Sampling;
+
+namespace PatchCore.Core.MemoryBank;
+
+/// <summary>How a <see cref="ProjectedFlatIndex"/> bounds and prunes.</summary>
+public sealed record ProjectedSearchOptions
+{
+    /// <summary>The exact default: 128 principal components bound the distances; every vector that could still be among the k nearest gets an exact distance.</summary>
+    public static ProjectedSearchOptions ExactDefault { get; } = new();
+
+    /// <summary>
+    /// The approximate default: 32 principal components rank the bank and only the 16 best-ranked vectors per query
+    /// get an exact distance (no guarantee: a true neighbour ranked lower is missed).
+    /// </summary>
+    public static ProjectedSearchOptions ApproximateDefault { get; } = new() { ProjectionDim = 32, Exact = false, Candidates = 16 };
+
+    /// <summary>Principal components the lower bounds are computed in.</summary>
+    public int ProjectionDim { get; init; } = 128;
+
+    /// <summary>True: results equal exhaustive search. False: only the <see cref="Candidates"/> best-bounded vectors are checked.</summary>
+    public bool Exact { get; init; } = true;
+
+    /// <summary>
+    /// Vectors per query (and bank block) with the smallest bounds that get an exact distance first: in exact mode they
+    /// set the pruning threshold, in approximate mode they are the whole shortlist. At least k are always taken.
+    /// </summary>
+    public int Candidates { get; init; } = 4;
+
+    /// <summary>Bank rows (evenly spaced) the principal components are fitted on.</summary>
+    public int SampleRows { get; init; } = 16384;
+
+    public void Validate()
+    {
+        if (ProjectionDim < 1) throw new PatchCoreException($"The projection width must be at least 1 (got {ProjectionDim}).");
+        if (Candidates < 1) throw new PatchCoreException($"The candidate count must be at least 1 (got {Candidates}).");
+        if (SampleRows < 1) throw new PatchCoreException($"The PCA sample must hold at least 1 row (got {SampleRows}).");
+    }
+
+    public override string ToString() => Exact
+        ? $"exact, PCA{ProjectionDim} bounds"
+        : $"approximate, PCA{ProjectionDim} shortlist of {Candidates}";
+}
+
+/// <summary>
+/// Flat (brute-force) k-nearest-neighbour search that skips most of the arithmetic: per block of queries x bank rows,
+/// one sgemm in the space of the bank's first principal components gives a lower bound on every squared distance
+/// (<see cref="ProjectedBank"/>); the best-bounded rows get an exact distance, and in exact mode so does every row
+/// whose bound does not exceed the k-th best distance found so far. The result is then the exhaustive search's, with
+/// distances computed directly as sums of squared differences (FAISS Flat computes them as ||x||^2 - 2xy + ||y||^2).
+///
+/// The bank's vectors are held as given (an array passed to <see cref="Over"/> is shared, not copied). The projection
+/// is fitted at the first search after vectors are added. Distances are squared L2. Calls are serialised.
+/// </summary>
+public sealed class ProjectedFlatIndex : INearestNeighbourIndex
+{
+    /// <summary>Largest query rows per block product.</summary>
+    private const int MaxQueryRows = 1024;
+
+    private readonly object _gate = new();
+    private readonly long _workBudgetBytes;
+    private float[] _vectors = [];
+    private long _count;
+    private ProjectedBank? _projected;
+    private float[] _block = [];
+    private bool _disposed;
+
+    public ProjectedFlatIndex(int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (workBudgetBytes is < 1)
+            throw new ArgumentOutOfRangeException(nameof(workBudgetBytes), workBudgetBytes, "The work budget must be positive.");
+        options ??= ProjectedSearchOptions.ExactDefault;
+        options.Validate();
+        Dimension = dimension;
+        Options = options;
+        _workBudgetBytes = workBudgetBytes ?? ComputeDevice.DefaultWorkBudgetBytes(TorchSharp.torch.CPU);
+    }
+
+    /// <summary>An index over <paramref name="vectors"/> [n, dimension], sharing the array (it must not change afterwards).</summary>
+    public static ProjectedFlatIndex Over(float[] vectors, int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
+    {
+        var index = new ProjectedFlatIndex(dimension, options, workBudgetBytes);
+        index._count = IndexArguments.Rows(vectors.Length, dimension, nameof(vectors));
+        index._vectors = vectors;
+        return index;
+    }
+
+    public int Dimension { get; }
+    public long Count => _count;
+    public ProjectedSearchOptions Options { get; }
+
+    /// <summary>Share of the bank's variance the projection keeps (NaN before the first search).</summary>
+    public double ExplainedVariance => _projected?.ExplainedVariance ?? double.NaN;
+
+    /// <summary>Exact distances computed per query in the last search (the rest were pruned by their bounds).</summary>
+    public double ExactDistancesPerQuery { get; private set; }
+
+    public void Add(ReadOnlySpan<float> vectors)
+    {
+        long n = IndexArguments.Rows(vectors.Length, Dimension, nameof(vectors));
+        if (n == 0) return;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var grown = new float[checked((_count + n) * Dimension)];
+            _vectors.AsSpan(0, (int)(_count * Dimension)).CopyTo(grown);
+            vectors.CopyTo(grown.AsSpan((int)(_count * Dimension)));
+            _vectors = grown;
+            _count += n;
+            _projected = null;
+        }
+    }
+
+    /// <summary>Fits the projection now instead of at the first search (so that the first image is not slower).</summary>
+    public void Prepare()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            EnsureProjected();
+        }
+    }
+
+    public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
+    {
+        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
+        distances.Fill(float.MaxValue);
+        labels.Fill(-1);
+        if (nq == 0) return;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_count == 0) return;
+            var bank = EnsureProjected();
+            long exact = 0;
+            for (int q0 = 0; q0 < nq; q0 += MaxQueryRows)
+            {
+                int rows = (int)Math.Min(MaxQueryRows, nq - q0);
+                exact += SearchChunk(bank, queries.Slice(q0 * Dimension, rows * Dimension), rows, k,
+                    distances.Slice(q0 * k, rows * k), labels.Slice(q0 * k, rows * k));
+            }
+            ExactDistancesPerQuery = (double)exact / nq;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _vectors = [];
+            _block = [];
+            _projected = null;
+        }
+    }
+
+    private ProjectedBank EnsureProjected() =>
+        _projected ??= ProjectedBank.Fit(_vectors, (int)_count, Dimension, Options.ProjectionDim, Options.SampleRows);
+
+    /// <summary>Bank rows per block product for <paramref name="queryRows"/> queries: [queryRows, bankRows] floats within half the work budget.</summary>
+    internal static int BlockRows(long budgetBytes, int queryRows, long bankCount) =>
+        (int)Math.Clamp(budgetBytes / 2 / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
+
+    // Orchestration of one query chunk: project the queries, then per bank block one sgemm and one pass per query row.
+    private long SearchChunk(ProjectedBank bank, ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    {
+        int d = bank.ProjectionDim, dim = Dimension;
+        var qp = new float[rows * d];          // [rows, d] projected queries
+        var qNorms = new float[rows];          // ||p_q||^2
+        var qResiduals = new float[rows];      // residual lengths
+        bank.Project(queries, rows, qp, qNorms, qResiduals, out _);
+        var slack = new float[rows];
+        for (int i = 0; i < rows; i++)
+            slack[i] = ProjectedBank.SlackRelative * (qNorms[i] + qResiduals[i] * qResiduals[i] + bank.MaxCentredNorm);
+
+        float[] query = queries.ToArray();
+        float[] bestD = distances.ToArray();   // [rows, k], ascending per row
+        long[] bestL = labels.ToArray();
+        var found = new int[rows];
+        var exactCounts = new long[rows];
+        int blockRows = BlockRows(_workBudgetBytes, rows, _count);
+        if (_block.Length < (long)rows * blockRows) _block = new float[(long)rows * blockRows];
+        int m = Math.Max(Options.Candidates, k);
+
+        for (long b0 = 0; b0 < _count; b0 += blockRows)
+        {
+            int bn = (int)Math.Min(blockRows, _count - b0);
+            // [rows, d] . [bn, d]^T -> [rows, bn], scaled by -2: the cross term of ||p_q - p_y||^2
+            NativeLinearAlgebra.MultiplyTransposed(qp, bank.Projected.AsSpan((int)(b0 * d), bn * d), _block, rows, bn, d, alpha: -2f);
+            float[] block = _block;
+            Parallel.ForEach(Partitioner.Create(0, rows, Math.Max(1, rows / (4 * Environment.ProcessorCount))), range =>
+            {
+                Span<int> positions = stackalloc int[m];
+                Span<float> smallest = stackalloc float[m];
+                for (int i = range.Item1; i < range.Item2; i++)
+                {
+                    Span<float> bounds = block.AsSpan(i * bn, bn);
+                    ProjectedBank.LowerBounds(bounds, qNorms[i], qResiduals[i], bank.ProjectedNorms.AsSpan((int)b0, bn), bank.Residuals.AsSpan((int)b0, bn));
+                    var row = new RowSearch(query.AsSpan(i * dim, dim), _vectors, dim, b0, k, bestD.AsSpan(i * k, k), bestL.AsSpan(i * k, k), found[i]);
+                    int shortlist = ProjectedBank.Smallest(bounds, m, positions, smallest);
+                    for (int c = 0; c < shortlist; c++) row.Check(positions[c]);
+                    if (Options.Exact)
+                        row.CheckSurvivors(bounds, slack[i], positions[..shortlist]);
+                    found[i] = row.Found;
+                    exactCounts[i] += row.ExactCount;
+                }
+            });
+        }
+        bestD.CopyTo(distances);
+        bestL.CopyTo(labels);
+        return exactCounts.Sum();
+    }
+
+    /// <summary>One query's k best against one bank block: exact distances and the survivor scan.</summary>
+    private ref struct RowSearch
+    {
+        private readonly ReadOnlySpan<float> _query;
+        private readonly float[] _vectors;
+        private readonly int _dimension;
+        private readonly long _blockStart;
+        private readonly int _k;
+        private readonly Span<float> _bestD;
+        private readonly Span<long> _bestL;
+
+        public RowSearch(ReadOnlySpan<float> query, float[] vectors, int dimension, long blockStart, int k, Span<float> bestD, Span<long> bestL, int found)
+        {
+            _query = query;
+            _vectors = vectors;
+            _dimension = dimension;
+            _blockStart = blockStart;
+            _k = k;
+            _bestD = bestD;
+            _bestL = bestL;
+            Found = found;
+        }
+
+        public int Found;
+        public long ExactCount;
+
+        /// <summary>Exact squared distance to block row <paramref name="position"/>, kept if among the k best.</summary>
+        public void Check(int position)
+        {
+            long label = _blockStart + position;
+            float distance = ProjectedDistance.Distance(_query, _vectors.AsSpan((int)(label * _dimension), _dimension));
+            ExactCount++;
+            ProjectedBank.Insert(distance * distance, label, _k, ref Found, _bestL, _bestD);
+        }
+
+        /// <summary>Checks every row whose bound does not exceed the k-th best distance (plus slack), skipping those already checked.</summary>
+        public void CheckSurvivors(ReadOnlySpan<float> bounds, float slack, scoped ReadOnlySpan<int> done)
+        {
+            float limit = Limit(slack);
+            int n = bounds.Length, j = 0;
+            ref float br = ref MemoryMarshal.GetReference(bounds);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 8 <= n; j += 8)
+                {
+                    uint hits = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref br, (nuint)j), Vector256.Create(limit)).ExtractMostSignificantBits();
+                    while (hits != 0)
+                    {
+                        int at = j + BitOperations.TrailingZeroCount(hits);
+                        hits &= hits - 1;
+                        if (bounds[at] > limit || done.Contains(at)) continue;
+                        Check(at);
+                        limit = Limit(slack);
+                    }
+                }
+            }
+            for (; j < n; j++)
+            {
+                if (bounds[j] > limit || done.Contains(j)) continue;
+                Check(j);
+                limit = Limit(slack);
+            }
+        }
+
+        private readonly float Limit(float slack) => Found < _k ? float.PositiveInfinity : _bestD[_k - 1] + slack;
+    }
+}

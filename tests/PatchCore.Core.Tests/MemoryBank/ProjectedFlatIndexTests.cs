@@ -1,0 +1,186 @@
+using PatchCore.Core.MemoryBank;
+using Xunit;
+
+namespace PatchCore.Core.Tests.MemoryBank;
+
+/// <summary>
+/// The projected search against a double-precision brute force: in exact mode it must return the same neighbours
+/// (the lower bounds only decide what is skipped), in approximate mode never a nearer distance than the truth.
+/// </summary>
+public class ProjectedFlatIndexTests
+{
+    public enum Data { Gaussian, Clustered, LowRank }
+
+    private static (float[] Bank, float[] Queries, int Dimension) Make(Data data, int bankRows, int queryRows)
+    {
+        return data switch
+        {
+            // Isotropic: the bounds are loose and most rows survive; exactness must not depend on tight bounds.
+            Data.Gaussian => (VectorData.Gaussian(bankRows, 48, seed: 21), VectorData.Gaussian(queryRows, 48, seed: 22), 48),
+            Data.Clustered => (VectorData.Clustered(bankRows, 64, clusters: 12, seed: 23), VectorData.Clustered(queryRows, 64, clusters: 12, seed: 23, noiseSeed: 24), 64),
+            // Most variance in a few directions, as real patch embeddings have.
+            _ => (LowRank(bankRows, 96, seed: 25), LowRank(queryRows, 96, seed: 26), 96),
+        };
+    }
+
+    public static TheoryData<Data, int, int, long?> ExactCases => new()
+    {
+        { Data.Gaussian, 1, 8, null },
+        { Data.Gaussian, 3, 8, null },
+        { Data.Clustered, 1, 16, null },
+        { Data.Clustered, 5, 16, null },
+        { Data.LowRank, 1, 12, null },
+        { Data.LowRank, 9, 12, null },
+        // 64 KiB: 1100 queries in chunks of 1024 and 76, bank blocks of min(1024, N) rows... N = 1500 -> 2 blocks
+        { Data.LowRank, 3, 12, 64L << 10 },
+        { Data.Clustered, 1, 16, 64L << 10 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ExactCases))]
+    public void ExactModeReturnsTheBruteForceNeighbours(Data data, int k, int projection, long? budget)
+    {
+        var (bank, queries, dim) = Make(data, bankRows: 1500, queryRows: 1100);
+        var (refD, refL) = VectorData.BruteForce(bank, queries, dim, k);
+
+        using var index = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = projection }, budget);
+        var (d, l) = FaissIndexTests.Search(index, queries, k);
+
+        for (int i = 0; i < refD.Length; i++)
+        {
+            Assert.True(Math.Abs(d[i] - refD[i]) <= 1e-5 * refD[i] + 1e-5, $"{data} [{i}]: {d[i]} vs {refD[i]}");
+            if (!Tied(refD, i, k)) Assert.True(refL[i] == l[i], $"{data} [{i}]: label {l[i]} at {d[i]}, reference {refL[i]} at {refD[i]} (row {string.Join(", ", refD.Skip(i / k * k).Take(k))})");
+        }
+        Assert.InRange(index.ExactDistancesPerQuery, k, 1500);
+        if (data != Data.Gaussian)
+            Assert.True(index.ExactDistancesPerQuery < 0.25 * 1500, $"{data}: {index.ExactDistancesPerQuery:F1} exact distances per query: the bounds pruned too little");
+    }
+
+    [Fact]
+    public void LowerBoundsNeverExceedTheExactDistanceBeyondTheSlack()
+    {
+        var (bank, queries, dim) = Make(Data.LowRank, bankRows: 400, queryRows: 50);
+        var projected = ProjectedBank.Fit(bank, 400, dim, projectionDim: 12, sampleRows: 400);
+        var qp = new float[50 * 12];
+        var qn = new float[50];
+        var qr = new float[50];
+        projected.Project(queries, 50, qp, qn, qr, out _);
+        var g = new float[400];
+        double tightest = 0;
+        for (int i = 0; i < 50; i++)
+        {
+            NativeLinearAlgebra.MultiplyTransposed(qp.AsSpan(i * 12, 12), projected.Projected, g, 1, 400, 12, alpha: -2f);
+            ProjectedBank.LowerBounds(g, qn[i], qr[i], projected.ProjectedNorms, projected.Residuals);
+            float slack = ProjectedBank.SlackRelative * (qn[i] + qr[i] * qr[i] + projected.MaxCentredNorm);
+            for (int j = 0; j < 400; j++)
+            {
+                double exact = 0;
+                for (int c = 0; c < dim; c++) { double diff = (double)queries[i * dim + c] - bank[j * dim + c]; exact += diff * diff; }
+                Assert.True(g[j] <= exact + slack, $"query {i}, row {j}: bound {g[j]} > exact {exact} + slack {slack}");
+                tightest = Math.Max(tightest, g[j] / exact);
+            }
+        }
+        Assert.True(projected.ExplainedVariance > 0.8, $"explained variance {projected.ExplainedVariance:P1}");
+        Assert.True(tightest > 0.9, $"the bounds are never tight (best ratio {tightest:F3})");
+    }
+
+    [Fact]
+    public void ApproximateModeNeverReportsANearerNeighbourAndFindsMostOfThem()
+    {
+        var (bank, queries, dim) = Make(Data.LowRank, bankRows: 1500, queryRows: 400);
+        var (refD, refL) = VectorData.BruteForce(bank, queries, dim, 1);
+        using var index = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = 6, Exact = false, Candidates = 8 });
+        var (d, l) = FaissIndexTests.Search(index, queries, 1);
+        int same = 0;
+        for (int i = 0; i < d.Length; i++)
+        {
+            Assert.True(d[i] >= refD[i] * (1 - 1e-5) - 1e-5, $"[{i}]: {d[i]} nearer than the truth {refD[i]}");
+            if (l[i] == refL[i]) same++;
+        }
+        Assert.Equal(8, index.ExactDistancesPerQuery);
+        Assert.True(same >= 0.8 * d.Length, $"recall@1 {same}/{d.Length}");
+        Assert.True(same < d.Length || index.ExplainedVariance < 1, "approximate mode should be able to miss");
+    }
+
+    [Fact]
+    public void VectorsAddedAfterASearchAreFoundAndLabelsContinue()
+    {
+        var (bank, queries, dim) = Make(Data.Clustered, bankRows: 600, queryRows: 100);
+        var (refD, refL) = VectorData.BruteForce(bank, queries, dim, 2);
+        using var index = new ProjectedFlatIndex(dim, new ProjectedSearchOptions { ProjectionDim = 16 });
+        index.Add(bank.AsSpan(0, 250 * dim));
+        FaissIndexTests.Search(index, queries, 2);                   // fits the projection on the first 250 rows
+        index.Add(bank.AsSpan(250 * dim));
+        Assert.Equal(600, index.Count);
+        var (d, l) = FaissIndexTests.Search(index, queries, 2);
+        for (int i = 0; i < d.Length; i++)
+        {
+            Assert.Equal(refD[i], d[i], refD[i] * 1e-5 + 1e-5);
+            if (!Tied(refD, i, 2)) Assert.Equal(refL[i], l[i]);
+        }
+    }
+
+    [Fact]
+    public void MissingNeighboursArePaddedAsFaissDoes()
+    {
+        var bank = VectorData.Gaussian(5, 32, seed: 27);
+        var queries = VectorData.Gaussian(3, 32, seed: 28);
+        using var index = ProjectedFlatIndex.Over(bank, 32);
+        using var faiss = FaissIndex.Create(32);
+        faiss.Add(bank);
+        var (d, l) = FaissIndexTests.Search(index, queries, 7);
+        var (fd, fl) = FaissIndexTests.Search(faiss, queries, 7);
+        Assert.Equal(fl, l);
+        for (int i = 0; i < d.Length; i++) Assert.Equal(fd[i], d[i], Math.Max(1e-3f, fd[i] * 1e-4f));
+
+        using var empty = new ProjectedFlatIndex(32);
+        var (ed, el) = FaissIndexTests.Search(empty, queries, 2);
+        Assert.All(el, x => Assert.Equal(-1, x));
+        Assert.All(ed, x => Assert.Equal(float.MaxValue, x));
+    }
+
+    [Fact]
+    public void BadArgumentsAreRefusedAndDisposeIsFinal()
+    {
+        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { ProjectionDim = 0 }));
+        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Candidates = 0 }));
+        Assert.ThrowsAny<ArgumentException>(() => ProjectedFlatIndex.Over(new float[17], 8));
+        var index = ProjectedFlatIndex.Over(VectorData.Gaussian(20, 8, seed: 29), 8);
+        Assert.Throws<ArgumentException>(() => index.Search(new float[8], 1, new float[2], new long[2]));
+        index.Dispose();
+        index.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => index.Search(new float[8], 1, new float[1], new long[1]));
+    }
+
+    [Fact]
+    public void BlocksStayWithinTheBudget()
+    {
+        Assert.Equal(16_385, ProjectedFlatIndex.BlockRows(1L << 30, 784, 16_385));        // the whole bottle bank in one block
+        int rows = ProjectedFlatIndex.BlockRows(64L << 20, 784, 1_000_000);
+        Assert.True(rows < 1_000_000 && 784L * rows * sizeof(float) <= 32L << 20, $"{rows} rows");
+    }
+
+    /// <summary>rows x dim: 4 strong directions (scale 10) plus weak isotropic noise (scale 0.3).</summary>
+    private static float[] LowRank(int rows, int dim, int seed)
+    {
+        var basis = VectorData.Gaussian(4, dim, seed: 1000);
+        var coefficients = VectorData.Gaussian(rows, 4, seed: seed, scale: 10f);
+        var noise = VectorData.Gaussian(rows, dim, seed: seed + 500, scale: 0.3f);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < dim; c++)
+            {
+                float v = 0;
+                for (int b = 0; b < 4; b++) v += coefficients[r * 4 + b] * basis[b * dim + c] / MathF.Sqrt(dim);
+                noise[r * dim + c] += v;
+            }
+        return noise;
+    }
+
+    private static bool Tied(double[] distances, int i, int k)
+    {
+        int column = i % k;
+        bool before = column > 0 && Math.Abs(distances[i] - distances[i - 1]) <= 1e-5 * distances[i];
+        bool after = column < k - 1 && Math.Abs(distances[i + 1] - distances[i]) <= 1e-5 * distances[i];
+        return before || after;
+    }
+}
