@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using PatchCore.Core.Sampling;
@@ -11,14 +12,16 @@ namespace PatchCore.Core.MemoryBank;
 /// splits into its projection p = A (x - m) and a residual orthogonal to it of length r = sqrt(||x - m||^2 - ||p||^2).
 /// For a query q and a bank vector y, Pythagoras and the reverse triangle inequality on the residuals give
 ///
-///     ||q - y||^2 = ||p_q - p_y||^2 + ||res_q - res_y||^2  >=  ||p_q - p_y||^2 + (r_q - r_y)^2  =: LB(q, y),
+///     ||q - y||^2 = ||p_q - p_y||^2 + ||res_q - res_y||^2  >=  ||p_q - p_y||^2 + (r_q - r_y)^2  =: LB_d(q, y),
 ///
-/// a lower bound that costs a d-dimensional dot product instead of a D-dimensional one, computed for a whole block at
-/// once as one sgemm: LB = max(0, ||p_q||^2 + ||p_y||^2 - 2 p_q . p_y) + (r_q - r_y)^2. A bank vector whose LB exceeds
-/// the k-th smallest exact distance found so far cannot be among the k nearest, so only the few vectors with a small
-/// LB get an exact distance. Rounding (the sgemm's cancellation, the residual from a difference of norms) can push
-/// LB a little above the true distance, so the pruning test allows a slack of <see cref="SlackRelative"/> times the
-/// centred squared norms involved; the tests measure the largest excess on real embeddings.
+/// a lower bound that costs a d-dimensional dot product instead of a D-dimensional one and grows with d. Two are used:
+/// a coarse one (d1 components) for every pair of a block at once, as one sgemm, LB = max(0, ||p_q||^2 + ||p_y||^2 -
+/// 2 p_q . p_y) + (r_q - r_y)^2; and a refined one (d2 > d1 components, computed directly) for the few pairs the coarse
+/// bound cannot rule out, which reads d2 floats per pair from a compact array instead of D from the bank. A bank
+/// vector whose bound exceeds the k-th smallest exact distance found so far cannot be among the k nearest.
+/// Rounding (the sgemm's cancellation, residuals from differences of norms) can push a bound a little above the true
+/// distance, so the pruning test allows a slack of <see cref="SlackRelative"/> times the centred squared norms
+/// involved; the tests measure the bounds against double-precision distances.
 /// </summary>
 internal sealed class ProjectedBank
 {
@@ -26,100 +29,110 @@ internal sealed class ProjectedBank
     public const float SlackRelative = 1e-4f;
 
     private readonly float[] _mean;        // [D]
-    private readonly float[] _components;  // [d, D], orthonormal rows
-    private readonly float[] _offset;      // [d] = A m, so that p = A x - A m
+    private readonly float[] _components;  // [d2, D], orthonormal rows by decreasing variance
+    private readonly float[] _offset;      // [d2] = A m, so that p = A x - A m
 
-    private ProjectedBank(int dimension, int projectionDim, float[] mean, float[] components, float[] variances)
+    private ProjectedBank(int dimension, int coarseDim, int refinedDim, float[] mean, float[] components, float[] variances)
     {
         Dimension = dimension;
-        ProjectionDim = projectionDim;
+        CoarseDim = coarseDim;
+        RefinedDim = refinedDim;
         _mean = mean;
         _components = components;
-        _offset = new float[projectionDim];
-        NativeLinearAlgebra.MultiplyTransposed(components, mean, _offset, projectionDim, 1, dimension);
+        _offset = new float[refinedDim];
+        NativeLinearAlgebra.MultiplyTransposed(components, mean, _offset, refinedDim, 1, dimension);
         double total = 0, kept = 0;
-        for (int i = 0; i < variances.Length; i++) { total += variances[i]; if (i < projectionDim) kept += variances[i]; }
+        for (int i = 0; i < variances.Length; i++) { total += variances[i]; if (i < coarseDim) kept += variances[i]; }
         ExplainedVariance = total > 0 ? kept / total : 1;
     }
 
     public int Dimension { get; }
-    public int ProjectionDim { get; }
-    /// <summary>Share of the bank's variance inside the projection (how tight the bounds can be).</summary>
+    /// <summary>d1: components of the coarse bound (the sgemm).</summary>
+    public int CoarseDim { get; }
+    /// <summary>d2: components of the refined bound (equal to d1 when there is none).</summary>
+    public int RefinedDim { get; }
+    /// <summary>Share of the bank's variance inside the coarse projection (how tight the coarse bounds can be).</summary>
     public double ExplainedVariance { get; }
 
-    /// <summary>The bank's projections [N, d], their squared norms [N], residual lengths [N] and the largest centred squared norm.</summary>
-    public float[] Projected { get; private set; } = [];
-    public float[] ProjectedNorms { get; private set; } = [];
-    public float[] Residuals { get; private set; } = [];
-    public float MaxCentredNorm { get; private set; }
+    /// <summary>The bank's projected rows.</summary>
+    public ProjectedRows Bank { get; private set; } = ProjectedRows.Empty;
 
     /// <summary>
     /// Fits the basis on at most <paramref name="sampleRows"/> evenly spaced rows of the bank [n, D] (the bounds hold
     /// for any orthonormal basis; the sample only decides how tight they are), then projects the whole bank.
     /// </summary>
-    public static ProjectedBank Fit(ReadOnlySpan<float> bank, int n, int dimension, int projectionDim, int sampleRows)
+    public static ProjectedBank Fit(ReadOnlySpan<float> bank, int n, int dimension, int coarseDim, int refinedDim, int sampleRows)
     {
         int take = Math.Min(n, Math.Max(1, sampleRows));
         // FAISS finds at most as many components as it has sample rows.
-        projectionDim = Math.Min(projectionDim, Math.Min(dimension, take));
+        int limit = Math.Min(dimension, take);
+        coarseDim = Math.Min(coarseDim, limit);
+        refinedDim = Math.Clamp(refinedDim, coarseDim, limit);
         float[] sample = new float[(long)take * dimension];
         for (int i = 0; i < take; i++)
         {
             long row = (long)i * n / take;
             bank.Slice((int)(row * dimension), dimension).CopyTo(sample.AsSpan(i * dimension, dimension));
         }
-        var (mean, components, variances) = NativeLinearAlgebra.Pca(sample, take, dimension, projectionDim);
-        var projected = new ProjectedBank(dimension, projectionDim, mean, components, variances);
-        projected.ProjectBank(bank, n);
+        var (mean, components, variances) = NativeLinearAlgebra.Pca(sample, take, dimension, refinedDim);
+        var projected = new ProjectedBank(dimension, coarseDim, refinedDim, mean, components, variances);
+        projected.Bank = projected.Project(bank, n);
         return projected;
     }
 
-    private void ProjectBank(ReadOnlySpan<float> bank, int n)
+    /// <summary>Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths.</summary>
+    public ProjectedRows Project(ReadOnlySpan<float> x, int n)
     {
-        var p = new float[(long)n * ProjectionDim];
-        var norms = new float[n];
-        var residuals = new float[n];
-        Project(bank, n, p, norms, residuals, out float maxCentred);
-        Projected = p;
-        ProjectedNorms = norms;
-        Residuals = residuals;
-        MaxCentredNorm = maxCentred;
-    }
-
-    /// <summary>
-    /// Projects rows x [n, D] into p [n, d] (= x A^T - A m), with ||p||^2 [n] and residual lengths [n]; returns the
-    /// largest centred squared norm ||x - m||^2 through <paramref name="maxCentredNorm"/>.
-    /// </summary>
-    public void Project(ReadOnlySpan<float> x, int n, Span<float> p, Span<float> norms, Span<float> residuals, out float maxCentredNorm)
-    {
-        int d = ProjectionDim, dim = Dimension;
-        NativeLinearAlgebra.MultiplyTransposed(x, _components, p, n, d, dim);   // [n, D] . [d, D]^T -> [n, d]
+        int d1 = CoarseDim, d2 = RefinedDim, dim = Dimension;
+        var rows = new ProjectedRows(n, d1, d2);
+        NativeLinearAlgebra.MultiplyTransposed(x, _components, rows.Refined, n, d2, dim);   // [n, D] . [d2, D]^T -> [n, d2]
         float max = 0;
         for (int i = 0; i < n; i++)
         {
-            Span<float> row = p.Slice(i * d, d);
-            float projectedNorm = 0;
-            for (int c = 0; c < d; c++)
+            Span<float> refined = rows.Refined.AsSpan(i * d2, d2);
+            float coarseNorm = 0, refinedNorm = 0;
+            for (int c = 0; c < d2; c++)
             {
-                row[c] -= _offset[c];
-                projectedNorm += row[c] * row[c];
+                refined[c] -= _offset[c];
+                float square = refined[c] * refined[c];
+                refinedNorm += square;
+                if (c < d1) coarseNorm += square;
             }
+            refined[..d1].CopyTo(rows.Coarse.AsSpan(i * d1, d1));                              // [n, d2] -> [n, d1]
             float centred = ProjectedDistance.Distance(x.Slice(i * dim, dim), _mean);
             centred *= centred;
-            norms[i] = projectedNorm;
-            residuals[i] = MathF.Sqrt(MathF.Max(0, centred - projectedNorm));
+            rows.CoarseNorms[i] = coarseNorm;
+            rows.CoarseResiduals[i] = MathF.Sqrt(MathF.Max(0, centred - coarseNorm));
+            rows.RefinedResiduals[i] = MathF.Sqrt(MathF.Max(0, centred - refinedNorm));
+            rows.CentredNorms[i] = centred;
             max = MathF.Max(max, centred);
         }
-        maxCentredNorm = max;
+        rows.MaxCentredNorm = max;
+        return rows;
+    }
+
+    /// <summary>Slack of the pruning test for query row <paramref name="i"/> of <paramref name="queries"/>.</summary>
+    public float Slack(ProjectedRows queries, int i) => SlackRelative * (queries.CentredNorms[i] + Bank.MaxCentredNorm);
+
+    /// <summary>The refined bound between query row <paramref name="i"/> and bank row <paramref name="j"/>.</summary>
+    public float RefinedBound(ProjectedRows queries, int i, long j)
+    {
+        int d2 = RefinedDim;
+        float projected = ProjectedDistance.Distance(queries.Refined.AsSpan(i * d2, d2), Bank.Refined.AsSpan((int)(j * d2), d2));
+        float residual = queries.RefinedResiduals[i] - Bank.RefinedResiduals[j];
+        return projected * projected + residual * residual;
     }
 
     /// <summary>
-    /// Turns one row of a block product g[j] = -2 p_q . p_y(j) into lower bounds in place:
-    /// g[j] = max(0, g[j] + ||p_q||^2 + ||p_y||^2) + (r_q - r_y)^2, for the block's bank norms and residuals.
+    /// Turns one row of a block product g[j] = -2 p_q . p_y(j) into coarse lower bounds in place,
+    /// g[j] = max(0, g[j] + ||p_q||^2 + ||p_y||^2) + (r_q - r_y)^2, and in the same pass collects the <paramref name="m"/>
+    /// smallest: positions and values, ascending. Returns how many were collected (min(m, length)).
     /// </summary>
-    public static void LowerBounds(Span<float> g, float queryNorm, float queryResidual, ReadOnlySpan<float> bankNorms, ReadOnlySpan<float> bankResiduals)
+    public static int LowerBoundsAndSmallest(Span<float> g, float queryNorm, float queryResidual, ReadOnlySpan<float> bankNorms, ReadOnlySpan<float> bankResiduals,
+        int m, Span<int> positions, Span<float> smallest)
     {
-        int n = g.Length, j = 0;
+        int n = g.Length, j = 0, count = 0;
+        float worst = float.PositiveInfinity;
         ref float gr = ref MemoryMarshal.GetReference(g);
         ref float nr = ref MemoryMarshal.GetReference(bankNorms);
         ref float rr = ref MemoryMarshal.GetReference(bankResiduals);
@@ -131,45 +144,28 @@ internal sealed class ProjectedBank
             {
                 var dot = Vector256.LoadUnsafe(ref gr, (nuint)j) + qn + Vector256.LoadUnsafe(ref nr, (nuint)j);
                 var dr = qr - Vector256.LoadUnsafe(ref rr, (nuint)j);
-                Vector256.StoreUnsafe(Vector256.Max(dot, Vector256<float>.Zero) + dr * dr, ref gr, (nuint)j);
+                var bound = Vector256.Max(dot, Vector256<float>.Zero) + dr * dr;
+                Vector256.StoreUnsafe(bound, ref gr, (nuint)j);
+                uint hits = Vector256.LessThan(bound, Vector256.Create(worst)).ExtractMostSignificantBits();
+                while (hits != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(hits);
+                    hits &= hits - 1;
+                    Insert(g[j + lane], j + lane, m, ref count, positions, smallest);
+                    if (count == m) worst = smallest[m - 1];
+                }
             }
         }
         for (; j < n; j++)
         {
             float dr = queryResidual - bankResiduals[j];
             g[j] = MathF.Max(0, g[j] + queryNorm + bankNorms[j]) + dr * dr;
-        }
-    }
-
-    /// <summary>
-    /// The <paramref name="m"/> smallest values of <paramref name="values"/>: their positions into <paramref name="positions"/>
-    /// and values into <paramref name="smallest"/>, ascending. Returns how many were found (min(m, length)).
-    /// </summary>
-    public static int Smallest(ReadOnlySpan<float> values, int m, Span<int> positions, Span<float> smallest)
-    {
-        int count = 0, n = values.Length, j = 0;
-        float worst = float.PositiveInfinity;
-        ref float vr = ref MemoryMarshal.GetReference(values);
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; j + 8 <= n; j += 8)
+            if (g[j] < worst)
             {
-                uint hits = Vector256.LessThan(Vector256.LoadUnsafe(ref vr, (nuint)j), Vector256.Create(worst)).ExtractMostSignificantBits();
-                while (hits != 0)
-                {
-                    int lane = System.Numerics.BitOperations.TrailingZeroCount(hits);
-                    hits &= hits - 1;
-                    Insert(values[j + lane], j + lane, m, ref count, positions, smallest);
-                    if (count == m) worst = smallest[m - 1];
-                }
-            }
-        }
-        for (; j < n; j++)
-            if (values[j] < worst)
-            {
-                Insert(values[j], j, m, ref count, positions, smallest);
+                Insert(g[j], j, m, ref count, positions, smallest);
                 if (count == m) worst = smallest[m - 1];
             }
+        }
         return count;
     }
 
@@ -188,4 +184,34 @@ internal sealed class ProjectedBank
         labels[at] = label;
         if (count < m) count++;
     }
+}
+
+/// <summary>Rows projected by a <see cref="ProjectedBank"/>: coarse [n, d1] and refined [n, d2] coordinates, with norms.</summary>
+internal sealed class ProjectedRows
+{
+    public static ProjectedRows Empty { get; } = new(0, 0, 0);
+
+    public ProjectedRows(int n, int coarseDim, int refinedDim)
+    {
+        Coarse = new float[(long)n * coarseDim];
+        Refined = new float[(long)n * refinedDim];
+        CoarseNorms = new float[n];
+        CoarseResiduals = new float[n];
+        RefinedResiduals = new float[n];
+        CentredNorms = new float[n];
+    }
+
+    /// <summary>[n, d1]: the first d1 coordinates, contiguous for the sgemm.</summary>
+    public float[] Coarse { get; }
+    /// <summary>[n, d2]: the first d2 coordinates.</summary>
+    public float[] Refined { get; }
+    /// <summary>||p||^2 over the coarse coordinates.</summary>
+    public float[] CoarseNorms { get; }
+    /// <summary>Length of what the coarse coordinates leave out.</summary>
+    public float[] CoarseResiduals { get; }
+    /// <summary>Length of what the refined coordinates leave out.</summary>
+    public float[] RefinedResiduals { get; }
+    /// <summary>||x - m||^2.</summary>
+    public float[] CentredNorms { get; }
+    public float MaxCentredNorm { get; set; }
 }
