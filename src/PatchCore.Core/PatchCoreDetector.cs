@@ -19,7 +19,7 @@ public enum SearchBackend
     Torch,
     /// <summary>Exact search on the CPU, pruned by lower bounds in the bank's principal components (<see cref="ProjectedFlatIndex"/>).</summary>
     Projected,
-    /// <summary>Approximate search on the CPU: a principal-component shortlist re-ranked exactly (<see cref="ProjectedSearchOptions.ApproximateDefault"/>).</summary>
+    /// <summary>Approximate search on the CPU: inverted lists in the principal components, a shortlist re-ranked exactly (<see cref="ProjectedIvfIndex"/>).</summary>
     ProjectedApproximate,
 }
 
@@ -29,8 +29,10 @@ public sealed record DetectorOptions(DeviceKind Device = DeviceKind.Auto, int? B
     /// <summary>The torchvision checkpoint the bank was built with, when it was not the packaged ResNet18.</summary>
     public string? WeightsPath { get; init; }
     public SearchBackend Search { get; init; } = SearchBackend.Auto;
-    /// <summary>Settings of the projected search (<see cref="SearchBackend.Projected"/>); null = the exact or approximate default.</summary>
+    /// <summary>Settings of the exact projected search (<see cref="SearchBackend.Projected"/>); null = its default.</summary>
     public ProjectedSearchOptions? Projected { get; init; }
+    /// <summary>Settings of the approximate projected search (<see cref="SearchBackend.ProjectedApproximate"/>); null = its default.</summary>
+    public ProjectedIvfOptions? ProjectedApproximate { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
     public long? WorkBudgetBytes { get; init; }
     /// <summary>FAISS search-time parameters for approximate indexes (nprobe, efSearch); null = FAISS's defaults.</summary>
@@ -98,7 +100,7 @@ public sealed class PatchCoreDetector : IDisposable
             {
                 SearchBackend.Torch => CreateTorchIndex(content.Vectors, m.Dimension, pipeline),
                 SearchBackend.Projected => CreateProjectedIndex(content.Vectors, m.Dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ExactDefault),
-                SearchBackend.ProjectedApproximate => CreateProjectedIndex(content.Vectors, m.Dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ApproximateDefault),
+                SearchBackend.ProjectedApproximate => CreateProjectedIvfIndex(content.Vectors, m.Dimension, options.ProjectedApproximate),
                 _ => LoadFaiss(bankPath, content),
             };
             if (index.Count != m.VectorCount || index.Dimension != m.Dimension)
@@ -119,14 +121,14 @@ public sealed class PatchCoreDetector : IDisposable
     /// A detector over a bank fitted in memory (used by evaluation). Takes ownership of both; when the search is not
     /// the fitted FAISS index, that index is disposed here and the vectors are searched by the chosen one.
     /// </summary>
-    public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring, SearchBackend search = SearchBackend.Auto, ProjectedSearchOptions? projected = null)
+    public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring, SearchBackend search = SearchBackend.Auto)
     {
         var metadata = fitted.Describe(pipeline, new Calibration());
         INearestNeighbourIndex index = ResolveSearch(search, fitted.Index.Description, pipeline.Device.type) switch
         {
             SearchBackend.Torch => CreateTorchIndex(fitted.Vectors, fitted.Dimension, pipeline),
-            SearchBackend.Projected => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, projected ?? ProjectedSearchOptions.ExactDefault),
-            SearchBackend.ProjectedApproximate => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, projected ?? ProjectedSearchOptions.ApproximateDefault),
+            SearchBackend.Projected => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, ProjectedSearchOptions.ExactDefault),
+            SearchBackend.ProjectedApproximate => CreateProjectedIvfIndex(fitted.Vectors, fitted.Dimension, null),
             _ => fitted.Index,
         };
         if (!ReferenceEquals(index, fitted.Index)) fitted.Index.Dispose();
@@ -160,6 +162,14 @@ public sealed class PatchCoreDetector : IDisposable
     internal static ProjectedFlatIndex CreateProjectedIndex(float[] vectors, int dimension, FeaturePipeline pipeline, ProjectedSearchOptions options)
     {
         var index = ProjectedFlatIndex.Over(vectors, dimension, options, pipeline.WorkBudgetBytes);
+        index.Prepare();
+        return index;
+    }
+
+    /// <summary>An approximate projected index sharing the bank's vector array, its lists built now.</summary>
+    internal static ProjectedIvfIndex CreateProjectedIvfIndex(float[] vectors, int dimension, ProjectedIvfOptions? options)
+    {
+        var index = ProjectedIvfIndex.Over(vectors, dimension, options);
         index.Prepare();
         return index;
     }

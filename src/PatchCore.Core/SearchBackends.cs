@@ -15,7 +15,7 @@ public static class SearchBackends
     public const string Help =
         "auto (default: exact, projected on the CPU for a Flat bank, torch on CUDA, the bank's FAISS index when it is approximate), " +
         "faiss (the bank's FAISS index), torch (exact, on the device), projected (exact, pruned by principal-component bounds) " +
-        "or projected-approx (approximate: a principal-component shortlist re-ranked exactly).";
+        "or projected-approx (approximate: inverted lists in the principal components, a shortlist re-ranked exactly).";
 
     /// <exception cref="PatchCoreException">The name is none of the above.</exception>
     public static SearchBackend Parse(string name)

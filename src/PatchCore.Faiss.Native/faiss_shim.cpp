@@ -9,6 +9,7 @@
 //  * serialized buffers are malloc'd and released with pcf_buffer_free.
 
 #include <faiss/AutoTune.h>
+#include <faiss/Clustering.h>
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
@@ -292,6 +293,23 @@ PCF_API int pcf_pca_train(int d_in, int d_out, int64_t n, const float* x, float*
         std::fill(out_eigenvalues, out_eigenvalues + d_in, 0.0f);
         std::memcpy(out_eigenvalues, pca.eigenvalues.data(),
                 sizeof(float) * std::min<size_t>(pca.eigenvalues.size(), static_cast<size_t>(d_in)));
+    });
+}
+
+// k-means of n vectors [n, d] into k centroids [k, d] (FAISS Clustering: niter iterations, the given seed, at most
+// 256 points per centroid sampled). Assignment of the vectors is left to the caller.
+PCF_API int pcf_kmeans(int d, int64_t n, int k, const float* x, int niter, int seed, float* out_centroids) {
+    return guarded("kmeans", [&] {
+        require(d >= 1 && k >= 1 && n >= k, "need d >= 1 and n >= k >= 1");
+        require(x != nullptr && out_centroids != nullptr, "null matrix");
+        apply_thread_count();
+        faiss::ClusteringParameters parameters;
+        parameters.niter = niter;
+        parameters.seed = seed;
+        faiss::Clustering clustering(d, k, parameters);
+        faiss::IndexFlatL2 assigner(d);
+        clustering.train(n, x, assigner);
+        std::memcpy(out_centroids, clustering.centroids.data(), sizeof(float) * static_cast<size_t>(k) * d);
     });
 }
 

@@ -71,6 +71,10 @@ internal static unsafe partial class FaissNativeMethods
     [LibraryImport(Library, EntryPoint = "pcf_pca_train")]
     internal static partial int PcaTrain(int dIn, int dOut, long n, float* x, float* mean, float* components, float* eigenvalues);
 
+    /// <summary>FAISS k-means of x [n, d] into centroids [k, d].</summary>
+    [LibraryImport(Library, EntryPoint = "pcf_kmeans")]
+    internal static partial int KMeans(int d, long n, int k, float* x, int iterations, int seed, float* centroids);
+
     [LibraryImport(Library, EntryPoint = "pcf_set_thread_count")]
     internal static partial int SetThreadCount(int count);
 

@@ -1,8 +1,9 @@
 namespace PatchCore.Core.MemoryBank;
 
 /// <summary>
-/// The two dense linear-algebra calls the projected search needs, done by the libraries the FAISS shim already links:
-/// OpenBLAS's sgemm (several times faster here than libtorch's CPU matmul on the same shapes) and FAISS's PCAMatrix.
+/// The dense linear algebra the projected searches need, done by the libraries the FAISS shim already links:
+/// OpenBLAS's sgemm (several times faster here than libtorch's CPU matmul on the same shapes), FAISS's PCAMatrix and
+/// FAISS's k-means.
 /// </summary>
 internal static unsafe class NativeLinearAlgebra
 {
@@ -26,5 +27,16 @@ internal static unsafe class NativeLinearAlgebra
         fixed (float* px = x, pm = mean, pc = components, pv = variances)
             FaissException.ThrowIfFailed(FaissNativeMethods.PcaTrain(dIn, dOut, n, px, pm, pc, pv), $"FAISS PCA of {n} x {dIn} to {dOut}");
         return (mean, components, variances);
+    }
+
+    /// <summary>k-means centroids [k, d] of the rows of x [n, d] (n at least k).</summary>
+    public static float[] KMeans(ReadOnlySpan<float> x, int n, int d, int k, int iterations = 20, int seed = 1234)
+    {
+        if (x.Length < (long)n * d)
+            throw new ArgumentException($"{x.Length} values are fewer than {n} x {d}.", nameof(x));
+        var centroids = new float[(long)k * d];
+        fixed (float* px = x, pc = centroids)
+            FaissException.ThrowIfFailed(FaissNativeMethods.KMeans(d, n, k, px, iterations, seed, pc), $"FAISS k-means of {n} x {d} into {k}");
+        return centroids;
     }
 }

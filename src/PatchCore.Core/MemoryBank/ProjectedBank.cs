@@ -80,6 +80,9 @@ internal sealed class ProjectedBank
         return projected;
     }
 
+    /// <summary>Drops the bank's projected rows (for a caller that keeps its own copy in another order).</summary>
+    public void ForgetBank() => Bank = ProjectedRows.Empty;
+
     /// <summary>Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths.</summary>
     public ProjectedRows Project(ReadOnlySpan<float> x, int n)
     {

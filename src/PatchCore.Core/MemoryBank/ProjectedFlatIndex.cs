@@ -18,28 +18,19 @@ public sealed record ProjectedSearchOptions
     /// </summary>
     public static ProjectedSearchOptions ExactDefault { get; } = new();
 
-    /// <summary>
-    /// The approximate default: 32 principal components rank the bank and only the 16 best-ranked vectors per query
-    /// get an exact distance (no guarantee: a true neighbour ranked lower is missed).
-    /// </summary>
-    public static ProjectedSearchOptions ApproximateDefault { get; } = new() { ProjectionDim = 32, Exact = false, Candidates = 16 };
-
     /// <summary>Principal components of the coarse lower bounds (one sgemm per block of queries x bank rows).</summary>
     public int ProjectionDim { get; init; } = 64;
 
     /// <summary>
-    /// Principal components of the refined bound, checked (exact mode only) before an exact distance for every row the
+    /// Principal components of the refined bound, checked before an exact distance for every row the
     /// coarse bound lets through; at most <see cref="ProjectionDim"/> turns it off. It keeps [N, RefinedDim] floats
     /// beside the bank (a quarter of the bank at 256 of 1024 dimensions).
     /// </summary>
     public int RefinedDim { get; init; } = 256;
 
-    /// <summary>True: results equal exhaustive search. False: only the <see cref="Candidates"/> best-bounded vectors are checked.</summary>
-    public bool Exact { get; init; } = true;
-
     /// <summary>
-    /// Vectors per query (and bank block) with the smallest bounds that get an exact distance first: in exact mode they
-    /// set the pruning threshold, in approximate mode they are the whole shortlist. At least k are always taken.
+    /// Vectors per query (and bank block) with the smallest bounds that get an exact distance first, to set the pruning
+    /// threshold. At least k are always taken.
     /// </summary>
     public int Candidates { get; init; } = 4;
 
@@ -53,16 +44,14 @@ public sealed record ProjectedSearchOptions
         if (SampleRows < 1) throw new PatchCoreException($"The PCA sample must hold at least 1 row (got {SampleRows}).");
     }
 
-    public override string ToString() => Exact
-        ? $"exact, PCA{ProjectionDim}{(RefinedDim > ProjectionDim ? $"+{RefinedDim}" : "")} bounds"
-        : $"approximate, PCA{ProjectionDim} shortlist of {Candidates}";
+    public override string ToString() => $"exact, PCA{ProjectionDim}{(RefinedDim > ProjectionDim ? $"+{RefinedDim}" : "")} bounds";
 }
 
 /// <summary>
 /// Flat (brute-force) k-nearest-neighbour search that skips most of the arithmetic: per block of queries x bank rows,
 /// one sgemm in the space of the bank's first principal components gives a lower bound on every squared distance
-/// (<see cref="ProjectedBank"/>); the best-bounded rows get an exact distance, and in exact mode so does every row
-/// whose bound does not exceed the k-th best distance found so far. The result is then the exhaustive search's, with
+/// (<see cref="ProjectedBank"/>); the best-bounded rows get an exact distance, and so does every row whose bounds
+/// (the coarse one, then a refined one) do not exceed the k-th best distance found so far. The result is then the exhaustive search's, with
 /// distances computed directly as sums of squared differences (FAISS Flat computes them as ||x||^2 - 2xy + ||y||^2).
 ///
 /// The bank's vectors are held as given (an array passed to <see cref="Over"/> is shared, not copied). The projection
@@ -178,7 +167,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
     }
 
     private ProjectedBank EnsureProjected() =>
-        _projected ??= ProjectedBank.Fit(_vectors, (int)_count, Dimension, Options.ProjectionDim, Options.Exact ? Options.RefinedDim : 0, Options.SampleRows);
+        _projected ??= ProjectedBank.Fit(_vectors, (int)_count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows);
 
     /// <summary>Bank rows per block product for <paramref name="queryRows"/> queries: [queryRows, bankRows] floats within half the work budget.</summary>
     internal static int BlockRows(long budgetBytes, int queryRows, long bankCount) =>
@@ -217,8 +206,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
                         bank.Bank.CoarseNorms.AsSpan((int)b0, bn), bank.Bank.CoarseResiduals.AsSpan((int)b0, bn), m, positions, smallest);
                     var row = new RowSearch(query.AsSpan(i * dim, dim), _vectors, dim, b0, k, bestD.AsSpan(i * k, k), bestL.AsSpan(i * k, k), found[i]);
                     for (int c = 0; c < shortlist; c++) row.Check(positions[c]);
-                    if (Options.Exact)
-                        row.CheckSurvivors(bounds, bank.Slack(projected, i), positions[..shortlist], refine ? (bank, projected, i) : null);
+                    row.CheckSurvivors(bounds, bank.Slack(projected, i), positions[..shortlist], refine ? (bank, projected, i) : null);
                     found[i] = row.Found;
                     exactCounts[i] += row.ExactCount;
                     refinedCounts[i] += row.RefinedCount;

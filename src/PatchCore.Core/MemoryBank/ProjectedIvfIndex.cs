@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+using PatchCore.Core.Devices;
+using PatchCore.Core.Sampling;
+
+namespace PatchCore.Core.MemoryBank;
+
+/// <summary>How a <see cref="ProjectedIvfIndex"/> partitions and shortlists.</summary>
+public sealed record ProjectedIvfOptions
+{
+    public static ProjectedIvfOptions Default { get; } = new();
+
+    /// <summary>Principal components the lists are built in and the shortlist is ranked by.</summary>
+    public int ProjectionDim { get; init; } = 64;
+
+    /// <summary>k-means lists; null = the power of two nearest 2 sqrt(N), between 16 and 4096.</summary>
+    public int? Lists { get; init; }
+
+    /// <summary>Lists searched per query (those with the nearest centroids).</summary>
+    public int Probes { get; init; } = 8;
+
+    /// <summary>Vectors per query, ranked by their lower bound in the projection, that get an exact distance; at least k.</summary>
+    public int Candidates { get; init; } = 16;
+
+    /// <summary>Bank rows (evenly spaced) the principal components are fitted on.</summary>
+    public int SampleRows { get; init; } = 16384;
+
+    /// <summary>Seed of the k-means initialisation.</summary>
+    public int Seed { get; init; } = 1234;
+
+    public void Validate()
+    {
+        if (ProjectionDim < 1) throw new PatchCoreException($"The projection width must be at least 1 (got {ProjectionDim}).");
+        if (Lists is < 1) throw new PatchCoreException($"The list count must be at least 1 (got {Lists}).");
+        if (Probes < 1) throw new PatchCoreException($"The probe count must be at least 1 (got {Probes}).");
+        if (Candidates < 1) throw new PatchCoreException($"The candidate count must be at least 1 (got {Candidates}).");
+        if (SampleRows < 1) throw new PatchCoreException($"The PCA sample must hold at least 1 row (got {SampleRows}).");
+    }
+
+    /// <summary>Lists for a bank of <paramref name="vectors"/> rows.</summary>
+    public int ListsFor(long vectors) =>
+        (int)Math.Min(Math.Max(1, vectors), Lists ?? 1 << (int)Math.Clamp(Math.Round(Math.Log2(2 * Math.Sqrt(Math.Max(1, vectors)))), 4, 12));
+
+    public override string ToString() => $"PCA{ProjectionDim} IVF{(Lists is int l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto")} nprobe={Probes}, exact re-rank of {Candidates}";
+}
+
+/// <summary>
+/// Approximate k-nearest-neighbour search: the bank's rows are projected onto their first principal components and
+/// split into k-means lists there (an inverted file, as FAISS's IVF, but scanned with SIMD in the projection); a query
+/// scans the <see cref="ProjectedIvfOptions.Probes"/> lists with the nearest centroids, ranks their rows by the lower
+/// bound of <see cref="ProjectedBank"/>, and computes exact distances for the best-ranked
+/// <see cref="ProjectedIvfOptions.Candidates"/> only. A reported distance is always a true distance to the reported
+/// row, so a miss can only make a patch score larger, never smaller. Distances are squared L2. Calls are serialised.
+/// </summary>
+public sealed class ProjectedIvfIndex : INearestNeighbourIndex
+{
+    private const int MaxQueryRows = 1024;
+
+    private readonly object _gate = new();
+    private float[] _vectors = [];
+    private long _count;
+    private Lists? _lists;
+    private bool _disposed;
+
+    public ProjectedIvfIndex(int dimension, ProjectedIvfOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        options ??= ProjectedIvfOptions.Default;
+        options.Validate();
+        Dimension = dimension;
+        Options = options;
+    }
+
+    /// <summary>An index over <paramref name="vectors"/> [n, dimension], sharing the array (it must not change afterwards).</summary>
+    public static ProjectedIvfIndex Over(float[] vectors, int dimension, ProjectedIvfOptions? options = null)
+    {
+        var index = new ProjectedIvfIndex(dimension, options);
+        index._count = IndexArguments.Rows(vectors.Length, dimension, nameof(vectors));
+        index._vectors = vectors;
+        return index;
+    }
+
+    public int Dimension { get; }
+    public long Count => _count;
+    public ProjectedIvfOptions Options { get; }
+
+    /// <summary>Lists the bank is split into (0 before the first search).</summary>
+    public int ListCount => _lists?.CentroidNorms.Length ?? 0;
+
+    /// <summary>Rows whose bound was computed, per query, in the last search.</summary>
+    public double ScannedPerQuery { get; private set; }
+
+    public void Add(ReadOnlySpan<float> vectors)
+    {
+        long n = IndexArguments.Rows(vectors.Length, Dimension, nameof(vectors));
+        if (n == 0) return;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var grown = new float[checked((_count + n) * Dimension)];
+            _vectors.AsSpan(0, (int)(_count * Dimension)).CopyTo(grown);
+            vectors.CopyTo(grown.AsSpan((int)(_count * Dimension)));
+            _vectors = grown;
+            _count += n;
+            _lists = null;
+        }
+    }
+
+    /// <summary>Fits the projection and the lists now instead of at the first search.</summary>
+    public void Prepare()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            EnsureLists();
+        }
+    }
+
+    public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
+    {
+        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
+        distances.Fill(float.MaxValue);
+        labels.Fill(-1);
+        if (nq == 0) return;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_count == 0) return;
+            var lists = EnsureLists();
+            long scanned = 0;
+            for (int q0 = 0; q0 < nq; q0 += MaxQueryRows)
+            {
+                int rows = (int)Math.Min(MaxQueryRows, nq - q0);
+                scanned += SearchChunk(lists, queries.Slice(q0 * Dimension, rows * Dimension), rows, k,
+                    distances.Slice(q0 * k, rows * k), labels.Slice(q0 * k, rows * k));
+            }
+            ScannedPerQuery = (double)scanned / nq;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _vectors = [];
+            _lists = null;
+        }
+    }
+
+    private Lists EnsureLists() => _lists ??= Lists.Build(_vectors, (int)_count, Dimension, Options);
+
+    // Orchestration of one query chunk: project, pick lists (one sgemm against the centroids), scan, re-rank.
+    private long SearchChunk(Lists lists, ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    {
+        var projection = lists.Projection;
+        int d = projection.CoarseDim, dim = Dimension, listCount = lists.CentroidNorms.Length;
+        ProjectedRows q = projection.Project(queries, rows);
+        var centroidScores = new float[rows * listCount];
+        // [rows, d] . [L, d]^T -> [rows, L]: -2 p_q . c, plus ||c||^2 below, ranks the centroids by distance
+        NativeLinearAlgebra.MultiplyTransposed(q.Coarse, lists.Centroids, centroidScores, rows, listCount, d, alpha: -2f);
+        float[] query = queries.ToArray();
+        float[] bestD = distances.ToArray();
+        long[] bestL = labels.ToArray();
+        var scannedCounts = new long[rows];
+        int probes = Math.Min(Options.Probes, listCount);
+        int m = Math.Max(Options.Candidates, k);
+        Parallel.ForEach(Partitioner.Create(0, rows, Math.Max(1, rows / (4 * Environment.ProcessorCount))), range =>
+        {
+            Span<int> probeLists = stackalloc int[probes];
+            Span<float> probeScores = stackalloc float[probes];
+            Span<long> shortlist = stackalloc long[m];
+            Span<float> shortBounds = stackalloc float[m];
+            for (int i = range.Item1; i < range.Item2; i++)
+            {
+                Span<float> scores = centroidScores.AsSpan(i * listCount, listCount);
+                int picked = 0;
+                for (int c = 0; c < listCount; c++)
+                    ProjectedBank.Insert(scores[c] + lists.CentroidNorms[c], c, probes, ref picked, probeLists, probeScores);
+
+                ReadOnlySpan<float> pq = q.Coarse.AsSpan(i * d, d);
+                float rq = q.CoarseResiduals[i];
+                int listed = 0;
+                for (int p = 0; p < picked; p++)
+                {
+                    int list = probeLists[p];
+                    for (int at = lists.Starts[list]; at < lists.Starts[list + 1]; at++)
+                    {
+                        float projected = ProjectedDistance.Distance(pq, lists.Coordinates.AsSpan(at * d, d));
+                        float residual = rq - lists.Residuals[at];
+                        ProjectedBank.Insert(projected * projected + residual * residual, lists.Members[at], m, ref listed, shortlist, shortBounds);
+                    }
+                    scannedCounts[i] += lists.Starts[list + 1] - lists.Starts[list];
+                }
+
+                // Exact re-rank of the shortlist.
+                Span<float> rowD = bestD.AsSpan(i * k, k);
+                Span<long> rowL = bestL.AsSpan(i * k, k);
+                int found = 0;
+                ReadOnlySpan<float> x = query.AsSpan(i * dim, dim);
+                for (int c = 0; c < listed; c++)
+                {
+                    long label = shortlist[c];
+                    float distance = ProjectedDistance.Distance(x, _vectors.AsSpan((int)(label * dim), dim));
+                    ProjectedBank.Insert(distance * distance, label, k, ref found, rowL, rowD);
+                }
+            }
+        });
+        bestD.CopyTo(distances);
+        bestL.CopyTo(labels);
+        return scannedCounts.Sum();
+    }
+
+    /// <summary>The inverted lists: projection, centroids, and the rows' projected coordinates grouped by list.</summary>
+    private sealed record Lists(ProjectedBank Projection, float[] Centroids, float[] CentroidNorms, int[] Starts, long[] Members, float[] Coordinates, float[] Residuals)
+    {
+        public static Lists Build(float[] vectors, int n, int dimension, ProjectedIvfOptions options)
+        {
+            var projection = ProjectedBank.Fit(vectors, n, dimension, options.ProjectionDim, 0, options.SampleRows);
+            int d = projection.CoarseDim;
+            ProjectedRows bank = projection.Bank;
+            int listCount = options.ListsFor(n);
+            float[] centroids = NativeLinearAlgebra.KMeans(bank.Coarse, n, d, listCount, seed: options.Seed);   // [L, d]
+            var centroidNorms = new float[listCount];
+            for (int c = 0; c < listCount; c++)
+                for (int j = 0; j < d; j++) centroidNorms[c] += centroids[c * d + j] * centroids[c * d + j];
+
+            // Nearest centroid of every row, in blocks of rows: [rows, d] . [L, d]^T -> [rows, L].
+            var assignment = new int[n];
+            const int blockRows = 4096;
+            var scores = new float[blockRows * listCount];
+            for (int r0 = 0; r0 < n; r0 += blockRows)
+            {
+                int rn = Math.Min(blockRows, n - r0);
+                NativeLinearAlgebra.MultiplyTransposed(bank.Coarse.AsSpan(r0 * d, rn * d), centroids, scores, rn, listCount, d, alpha: -2f);
+                for (int r = 0; r < rn; r++)
+                {
+                    int best = 0;
+                    float bestScore = float.PositiveInfinity;
+                    for (int c = 0; c < listCount; c++)
+                    {
+                        float s = scores[r * listCount + c] + centroidNorms[c];
+                        if (s < bestScore) (best, bestScore) = (c, s);
+                    }
+                    assignment[r0 + r] = best;
+                }
+            }
+
+            // Counting sort of the rows by list.
+            var starts = new int[listCount + 1];
+            foreach (int a in assignment) starts[a + 1]++;
+            for (int c = 0; c < listCount; c++) starts[c + 1] += starts[c];
+            var next = starts[..listCount];
+            var members = new long[n];
+            var coordinates = new float[(long)n * d];
+            var residuals = new float[n];
+            for (int r = 0; r < n; r++)
+            {
+                int at = next[assignment[r]]++;
+                members[at] = r;
+                bank.Coarse.AsSpan(r * d, d).CopyTo(coordinates.AsSpan(at * d, d));
+                residuals[at] = bank.CoarseResiduals[r];
+            }
+            projection.ForgetBank();   // the rows now live in list order; queries still need the projection itself
+            return new Lists(projection, centroids, centroidNorms, starts, members, coordinates, residuals);
+        }
+    }
+}
