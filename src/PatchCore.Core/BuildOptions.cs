@@ -24,6 +24,12 @@ public sealed record BuildOptions
     public double HoldOutFraction { get; init; } = 0.1;
     /// <summary>At least this many are held out when <see cref="HoldOutFraction"/> is positive (and the set allows it).</summary>
     public int MinHoldOut { get; init; } = 3;
+    /// <summary>
+    /// Where the full-width candidate rows wait during the build. The coreset runs on their in-memory projections and
+    /// only the selected rows are read back, so the default keeps them in a temp file (OS page cache, not process
+    /// memory); <see cref="Sampling.CandidateRowStorage.Memory"/> keeps them in RAM (mapped files beyond half of it).
+    /// </summary>
+    public Sampling.CandidateRowStorage CandidateRows { get; init; } = Sampling.CandidateRowStorage.TempFile;
     public ThresholdRule ThresholdRule { get; init; } = new();
     public ScoringOptions Scoring { get; init; } = new();
 
@@ -38,6 +44,7 @@ public sealed record BuildOptions
         if (CoresetCount is < 1) throw new PatchCoreException($"Coreset count must be at least 1, got {CoresetCount}.");
         if (!(HoldOutFraction >= 0 && HoldOutFraction < 1)) throw new PatchCoreException($"Hold-out fraction must be in [0, 1), got {HoldOutFraction}.");
         if (MinHoldOut < 0) throw new PatchCoreException($"Minimum hold-out must not be negative, got {MinHoldOut}.");
+        if (!Enum.IsDefined(CandidateRows)) throw new PatchCoreException($"Unknown candidate row storage {(int)CandidateRows}.");
         if (string.IsNullOrWhiteSpace(IndexFactory)) throw new PatchCoreException("An index factory string is needed (Flat for exact).");
     }
 

@@ -32,7 +32,8 @@ public sealed class FeaturePipeline : IDisposable
         Dimension = options.Embedding.OutputDimension(_extractor.Layer2Channels, _extractor.Layer3Channels);
         WorkBudgetBytes = options.WorkBudgetBytes ?? ComputeDevice.DefaultWorkBudgetBytes(Device);
         var (w, h) = options.Geometry.Crop is int c ? (c, c) : (options.Geometry.Width ?? options.Geometry.ShorterSide!.Value, options.Geometry.Height ?? options.Geometry.ShorterSide!.Value);
-        BatchSize = options.BatchSize ?? WorkSizing.BackboneBatchSize(WorkBudgetBytes, w, h, _extractor.Layer2Channels, _extractor.Layer3Channels, Dimension);
+        int maxBatch = Device.type == DeviceType.CPU ? WorkSizing.MaxCpuBatch : WorkSizing.MaxDeviceBatch;
+        BatchSize = options.BatchSize ?? WorkSizing.BackboneBatchSize(WorkBudgetBytes, w, h, _extractor.Layer2Channels, _extractor.Layer3Channels, Dimension, maxBatch);
     }
 
     public ModelOptions Options { get; }

@@ -139,7 +139,7 @@ public static class PatchCoreBankBuilder
         var sw = Stopwatch.StartNew();
         var coresetOptions = new CoresetOptions(options.CoresetFraction, options.CoresetCount, Seed: options.Seed);
         coresetOptions.Validate();
-        using var store = new CandidateStore(pipeline.Dimension, coresetOptions.ToStoreOptions() with { Device = pipeline.Device });
+        using var store = new CandidateStore(pipeline.Dimension, coresetOptions.ToStoreOptions() with { Device = pipeline.Device, RowStorage = options.CandidateRows });
         int done = 0;
         foreach (var batch in pipeline.DecodeBatches(images, ct: ct))
         {

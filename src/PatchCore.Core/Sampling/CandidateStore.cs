@@ -7,10 +7,11 @@ namespace PatchCore.Core.Sampling;
 
 /// <summary>
 /// Append-only store of candidate embeddings for the coreset, filled batch by batch during feature extraction.
-/// Full rows are kept as float16 in ~32 MiB chunks (managed memory up to a budget, memory-mapped temp files
-/// beyond it), and the seeded random projection of every row (float32 [n, ProjectionDim]) is computed at
-/// append time with a torch matmul on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16
-/// plus 0.5 GiB of projections. Not thread-safe.
+/// Full rows are kept as float16, either in ~32 MiB chunks (managed memory up to a budget, memory-mapped temp
+/// files beyond it) or in one temp file read back on demand (<see cref="CandidateRowStorage"/>), and the seeded
+/// random projection of every row (float32 [n, ProjectionDim], always in memory) is computed at append time with
+/// a torch matmul on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16 plus 0.5 GiB of
+/// projections. Not thread-safe.
 /// </summary>
 public sealed class CandidateStore : IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class CandidateStore : IDisposable
     private const long BatchBytes = 16L << 20;
 
     private readonly List<HalfRowChunk> _rowChunks = [];
+    private readonly HalfRowFile? _rowFile;
     private readonly List<float[]> _projectedChunks = [];
     private readonly Tensor _projection;
     private readonly Device _device;
@@ -49,6 +51,18 @@ public sealed class CandidateStore : IDisposable
         _projection = cpuMatrix.to(_device).DetachFromDisposeScope();
         if (ReferenceEquals(_projection, cpuMatrix))
             _projection = cpuMatrix.clone().DetachFromDisposeScope();
+        if (options.RowStorage == CandidateRowStorage.TempFile)
+        {
+            try
+            {
+                _rowFile = new HalfRowFile(_spillDirectory);
+            }
+            catch
+            {
+                _projection.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>Width of the full rows.</summary>
@@ -69,6 +83,12 @@ public sealed class CandidateStore : IDisposable
     /// <summary>Bytes of float16 rows held in memory-mapped temp files.</summary>
     public long MappedBytes { get; private set; }
 
+    /// <summary>Bytes of float16 rows written to the row file (<see cref="CandidateRowStorage.TempFile"/>).</summary>
+    public long FileBytes => (_rowFile?.Length ?? 0) * sizeof(ushort);
+
+    /// <summary>Where the full rows are kept.</summary>
+    public CandidateRowStorage RowStorage => _rowFile is null ? CandidateRowStorage.Memory : CandidateRowStorage.TempFile;
+
     /// <summary>Appends n = rows.Length / Dimension rows (row-major float32 [n, Dimension]).</summary>
     public void Append(ReadOnlySpan<float> rows)
     {
@@ -82,7 +102,7 @@ public sealed class CandidateStore : IDisposable
         {
             int chunk = (int)(Count / _chunkRows);
             int inChunk = (int)(Count % _chunkRows);
-            if (chunk == _rowChunks.Count)
+            if (chunk == _projectedChunks.Count)
                 AddChunk();
             int take = (int)Math.Min(Math.Min(n - done, batchRows), _chunkRows - inChunk);
             AppendBatch(rows.Slice((int)(done * Dimension), take * Dimension), take, chunk, inChunk);
@@ -93,13 +113,15 @@ public sealed class CandidateStore : IDisposable
 
     private void AddChunk()
     {
+        _projectedChunks.Add(new float[(long)_chunkRows * ProjectionDim]);
+        if (_rowFile is not null)
+            return;
         long halves = (long)_chunkRows * Dimension;
         long bytes = halves * sizeof(ushort);
         HalfRowChunk chunk = InMemoryBytes + bytes <= _memoryBudget
             ? HalfRowChunk.InMemory(halves)
             : HalfRowChunk.Mapped(halves, _spillDirectory);
         _rowChunks.Add(chunk);
-        _projectedChunks.Add(new float[(long)_chunkRows * ProjectionDim]);
         if (chunk.IsMapped) MappedBytes += bytes; else InMemoryBytes += bytes;
     }
 
@@ -121,7 +143,11 @@ public sealed class CandidateStore : IDisposable
         var projected = _device.type == DeviceType.CPU
             ? x.matmul(_projection)
             : x.to(_device).matmul(_projection).cpu();
-        MemoryMarshal.Cast<byte, Half>(half.bytes).CopyTo(_rowChunks[chunk].Values.Slice(inChunk * Dimension, n * Dimension));
+        var halfValues = MemoryMarshal.Cast<byte, Half>(half.bytes);
+        if (_rowFile is not null)
+            _rowFile.Write(Count * Dimension, halfValues);
+        else
+            halfValues.CopyTo(_rowChunks[chunk].Values.Slice(inChunk * Dimension, n * Dimension));
         MemoryMarshal.Cast<byte, float>(projected.bytes).CopyTo(_projectedChunks[chunk].AsSpan(inChunk * ProjectionDim, n * ProjectionDim));
     }
 
@@ -132,7 +158,8 @@ public sealed class CandidateStore : IDisposable
         CheckIndex(index);
         if (destination.Length < Dimension)
             throw new ArgumentException($"Destination holds {destination.Length} values, a row has {Dimension}.", nameof(destination));
-        var source = HalfRow(index);
+        Span<Half> source = Dimension <= 4096 ? stackalloc Half[Dimension] : new Half[Dimension];
+        ReadHalfRowsUnchecked(index, source);
         for (int k = 0; k < Dimension; k++)
             destination[k] = (float)source[k];
     }
@@ -148,9 +175,10 @@ public sealed class CandidateStore : IDisposable
         Parallel.For(0, (indices.Count + 255) / 256, block =>
         {
             int end = Math.Min(indices.Count, (block + 1) * 256);
+            var source = new Half[Dimension];
             for (int r = block * 256; r < end; r++)
             {
-                var source = HalfRow(indices[r]);
+                ReadHalfRowsUnchecked(indices[r], source);
                 var target = result.AsSpan(r * Dimension, Dimension);
                 for (int k = 0; k < Dimension; k++)
                     target[k] = (float)source[k];
@@ -194,6 +222,18 @@ public sealed class CandidateStore : IDisposable
         long rows = destination.Length / Dimension;
         if (firstRow < 0 || firstRow + rows > Count)
             throw new ArgumentOutOfRangeException(nameof(firstRow), firstRow, $"Rows {firstRow}..{firstRow + rows - 1} are outside the {Count} stored rows.");
+        ReadHalfRowsUnchecked(firstRow, destination[..(int)(rows * Dimension)]);
+    }
+
+    /// <summary>Copies destination.Length / Dimension float16 rows from <paramref name="firstRow"/> (checked by the caller).</summary>
+    private void ReadHalfRowsUnchecked(long firstRow, Span<Half> destination)
+    {
+        if (_rowFile is not null)
+        {
+            _rowFile.Read(firstRow * Dimension, destination);
+            return;
+        }
+        long rows = destination.Length / Dimension;
         long row = firstRow;
         int written = 0;
         while (row < firstRow + rows)
@@ -206,9 +246,6 @@ public sealed class CandidateStore : IDisposable
             row += take;
         }
     }
-
-    private Span<Half> HalfRow(long index) =>
-        _rowChunks[(int)(index / _chunkRows)].Values.Slice((int)(index % _chunkRows) * Dimension, Dimension);
 
     private void CheckIndex(long index)
     {
@@ -223,6 +260,7 @@ public sealed class CandidateStore : IDisposable
         _projection.Dispose();
         foreach (var chunk in _rowChunks)
             chunk.Dispose();
+        _rowFile?.Dispose();
         _rowChunks.Clear();
         _projectedChunks.Clear();
     }

@@ -2,6 +2,23 @@ using TorchSharp;
 
 namespace PatchCore.Core.Sampling;
 
+/// <summary>Where a <see cref="CandidateStore"/> keeps its full float16 rows.</summary>
+public enum CandidateRowStorage
+{
+    /// <summary>
+    /// Managed memory up to <see cref="CandidateStoreOptions.MemoryBudgetBytes"/>, memory-mapped temp files beyond
+    /// it (mapped pages that were written count in the process's RSS as well). Rows are read in place.
+    /// </summary>
+    Memory,
+
+    /// <summary>
+    /// One temp file in <see cref="CandidateStoreOptions.SpillDirectory"/>, written with plain writes and read back
+    /// with a system call per read: the rows live in the OS page cache, not in the process's resident memory. For
+    /// when only a few rows are read back (the coreset needs only the projected rows, which stay in memory).
+    /// </summary>
+    TempFile,
+}
+
 /// <summary>How a <see cref="CandidateStore"/> projects and keeps its rows.</summary>
 public sealed record CandidateStoreOptions
 {
@@ -14,13 +31,16 @@ public sealed record CandidateStoreOptions
     /// <summary>Device the projection matmul runs on; null means the CPU.</summary>
     public torch.Device? Device { get; init; }
 
+    /// <summary>Where the full float16 rows are kept (the projected rows are always in memory).</summary>
+    public CandidateRowStorage RowStorage { get; init; } = CandidateRowStorage.Memory;
+
     /// <summary>
-    /// Bytes of RAM the float16 rows may take; chunks beyond it go to a memory-mapped temp file.
-    /// Null means half of the RAM available when the store is created.
+    /// With <see cref="CandidateRowStorage.Memory"/>: bytes of RAM the float16 rows may take; chunks beyond it go to
+    /// a memory-mapped temp file. Null means half of the RAM available when the store is created.
     /// </summary>
     public long? MemoryBudgetBytes { get; init; }
 
-    /// <summary>Folder of the memory-mapped spill files; null means the system temp folder.</summary>
+    /// <summary>Folder of the temp files (mapped spill chunks or the row file); null means the system temp folder.</summary>
     public string? SpillDirectory { get; init; }
 
     /// <summary>Rows per storage chunk; null picks about 32 MiB of float16 per chunk.</summary>

@@ -7,9 +7,10 @@ namespace PatchCore.Core.Tests.Sampling;
 public class CandidateStoreTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void RowsRoundTripThroughFloat16WithinOneThousandthRelative(bool spill)
+    [InlineData(CandidateRowStorage.Memory, false)]
+    [InlineData(CandidateRowStorage.Memory, true)]
+    [InlineData(CandidateRowStorage.TempFile, false)]
+    public void RowsRoundTripThroughFloat16WithinOneThousandthRelative(CandidateRowStorage rowStorage, bool spill)
     {
         const int dim = 96, n = 2500;
         var rows = SyntheticEmbeddings.Blobs(n, dim, clusters: 5, spread: 3f, noise: 0.5f, seed: 11);
@@ -19,14 +20,17 @@ public class CandidateStoreTests(ITestOutputHelper output)
         try
         {
             // ChunkRows 700: rows straddle several chunks; budget 0 puts every chunk in a mapped file.
-            var storage = new CandidateStoreOptions { ChunkRows = 700, MemoryBudgetBytes = spill ? 0 : null, SpillDirectory = spillDir };
+            var storage = new CandidateStoreOptions { ChunkRows = 700, MemoryBudgetBytes = spill ? 0 : null, SpillDirectory = spillDir, RowStorage = rowStorage };
             using (var store = SyntheticEmbeddings.Store(rows, dim, new CoresetOptions(), batchRows: 333, storage))
             {
+                bool file = rowStorage == CandidateRowStorage.TempFile;
                 Assert.Equal(n, store.Count);
                 Assert.Equal(dim, store.Dimension);
+                Assert.Equal(rowStorage, store.RowStorage);
                 Assert.Equal(spill, store.MappedBytes > 0);
-                Assert.Equal(spill, store.InMemoryBytes == 0);
-                Assert.Equal(spill ? 4 : 0, Directory.GetFiles(spillDir).Length);
+                Assert.Equal(spill || file, store.InMemoryBytes == 0);
+                Assert.Equal(file ? 2L * n * dim : 0, store.FileBytes);
+                Assert.Equal(spill ? 4 : file ? 1 : 0, Directory.GetFiles(spillDir).Length);
 
                 var row = new float[dim];
                 for (long i = 0; i < n; i += 7)
@@ -39,7 +43,76 @@ public class CandidateStoreTests(ITestOutputHelper output)
                 for (int r = 0; r < picked.Length; r++)
                     AssertClose(rows.AsSpan((int)picked[r] * dim, dim), many.AsSpan(r * dim, dim));
             }
-            Assert.Empty(Directory.GetFiles(spillDir)); // mapped chunk files go with the store
+            Assert.Empty(Directory.GetFiles(spillDir)); // mapped chunk files and the row file go with the store
+        }
+        finally
+        {
+            Directory.Delete(spillDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TempFileRowsAreTheSameFloat16RowsAsInMemoryAndTheCoresetIsUnchanged()
+    {
+        const int dim = 64, n = 1800;
+        var rows = SyntheticEmbeddings.Blobs(n, dim, clusters: 6, spread: 2f, noise: 0.5f, seed: 21);
+        var options = new CoresetOptions(Count: 90, ProjectionDim: 16, Seed: 3);
+        string spillDir = Directory.CreateTempSubdirectory("coreset-file-").FullName;
+        try
+        {
+            using var memory = SyntheticEmbeddings.Store(rows, dim, options, batchRows: 250, new CandidateStoreOptions { ChunkRows = 500 });
+            using var file = SyntheticEmbeddings.Store(rows, dim, options, batchRows: 250,
+                new CandidateStoreOptions { ChunkRows = 500, RowStorage = CandidateRowStorage.TempFile, SpillDirectory = spillDir });
+
+            var all = Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+            Assert.Equal(memory.ReadRows(all), file.ReadRows(all));
+            var halvesMemory = new Half[700 * dim];
+            var halvesFile = new Half[700 * dim];
+            memory.ReadHalfRows(450, halvesMemory);
+            file.ReadHalfRows(450, halvesFile);
+            Assert.Equal(halvesMemory, halvesFile);
+
+            var projectedMemory = new float[n * 16];
+            var projectedFile = new float[n * 16];
+            memory.ReadProjected(0, projectedMemory);
+            file.ReadProjected(0, projectedFile);
+            Assert.Equal(projectedMemory, projectedFile);
+
+            var selected = CoresetSampler.Select(memory, options);
+            Assert.Equal(selected, CoresetSampler.Select(file, options));
+            Assert.Equal(CoresetSampler.CoverageRadius(memory, selected), CoresetSampler.CoverageRadius(file, selected));
+            Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadHalfRows(n - 1, new Half[2 * dim]));
+        }
+        finally
+        {
+            Directory.Delete(spillDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TempFileIsDeletedWhenTheStoreIsDisposedAfterAFailedAppend()
+    {
+        const int dim = 8;
+        string spillDir = Directory.CreateTempSubdirectory("coreset-file-").FullName;
+        try
+        {
+            var storage = new CandidateStoreOptions { RowStorage = CandidateRowStorage.TempFile, SpillDirectory = spillDir };
+            var bad = new float[4 * dim];
+            bad[17] = float.PositiveInfinity;
+            using (var store = new CandidateStore(dim, storage))
+            {
+                store.Append(new float[3 * dim]);
+                Assert.Single(Directory.GetFiles(spillDir));
+                Assert.Throws<PatchCoreException>(() => store.Append(bad));
+                Assert.Equal(3, store.Count);
+                Assert.Equal(3L * dim * 2, store.FileBytes);
+            }
+            Assert.Empty(Directory.GetFiles(spillDir));
+
+            var missing = Path.Combine(spillDir, "missing");
+            var ex = Assert.Throws<PatchCoreException>(() => new CandidateStore(dim, storage with { SpillDirectory = missing }));
+            Assert.Contains(missing, ex.Message);
+            Assert.Empty(Directory.GetFiles(spillDir));
         }
         finally
         {
