@@ -19,7 +19,11 @@ public enum SearchBackend
     Torch,
     /// <summary>Exact search on the CPU, pruned by lower bounds in the bank's principal components (<see cref="ProjectedFlatIndex"/>).</summary>
     Projected,
-    /// <summary>Approximate search on the CPU: inverted lists in the principal components, a shortlist re-ranked exactly (<see cref="ProjectedIvfIndex"/>).</summary>
+    /// <summary>
+    /// Approximate search on the CPU: inverted lists in the principal components, a shortlist re-ranked exactly
+    /// (<see cref="ProjectedIvfIndex"/>); each image's highest patches are then re-searched exactly, so image scores
+    /// are exact and only the anomaly map is approximate (<see cref="AnomalyScorer.RefineImageMaxima"/>).
+    /// </summary>
     ProjectedApproximate,
 }
 
@@ -47,17 +51,56 @@ public sealed class PatchCoreDetector : IDisposable
 {
     private readonly FeaturePipeline _pipeline;
     private readonly INearestNeighbourIndex _index;
+    private readonly INearestNeighbourIndex? _exactForMaxima;
     private readonly AnomalyScorer _scorer;
     private bool _disposed;
 
-    internal PatchCoreDetector(FeaturePipeline pipeline, INearestNeighbourIndex index, float[] bankVectors, BankMetadata metadata, string bankId, ScoringOptions scoring)
+    internal PatchCoreDetector(FeaturePipeline pipeline, SearchIndexes search, float[] bankVectors, BankMetadata metadata, string bankId, ScoringOptions scoring)
     {
         _pipeline = pipeline;
-        _index = index;
+        _index = search.Index;
+        _exactForMaxima = search.ExactForMaxima;
         Metadata = metadata;
         BankId = bankId;
-        int chunk = WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, index.Count, index.Dimension);
-        _scorer = new AnomalyScorer(index, bankVectors, scoring, chunk);
+        int chunk = WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, _index.Count, _index.Dimension);
+        _scorer = new AnomalyScorer(_index, bankVectors, scoring, chunk, _exactForMaxima);
+    }
+
+    /// <summary>The index that scores patches and, for an approximate projected search, the exact one that makes image maxima exact.</summary>
+    internal sealed record SearchIndexes(INearestNeighbourIndex Index, INearestNeighbourIndex? ExactForMaxima = null) : IDisposable
+    {
+        public void Dispose()
+        {
+            Index.Dispose();
+            ExactForMaxima?.Dispose();
+        }
+    }
+
+    /// <summary>The indexes for a resolved backend over the bank's vectors; <paramref name="faiss"/> supplies the FAISS index when that is the choice.</summary>
+    internal static SearchIndexes CreateSearch(SearchBackend backend, float[] vectors, int dimension, FeaturePipeline pipeline, DetectorOptions options, Func<INearestNeighbourIndex> faiss)
+    {
+        switch (backend)
+        {
+            case SearchBackend.Torch:
+                return new SearchIndexes(CreateTorchIndex(vectors, dimension, pipeline));
+            case SearchBackend.Projected:
+                return new SearchIndexes(CreateProjectedIndex(vectors, dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ExactDefault));
+            case SearchBackend.ProjectedApproximate:
+                var exact = CreateProjectedIndex(vectors, dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ExactDefault);
+                try
+                {
+                    var ivf = ProjectedIvfIndex.Over(vectors, dimension, options.ProjectedApproximate);
+                    ivf.Prepare();
+                    return new SearchIndexes(ivf, exact);
+                }
+                catch
+                {
+                    exact.Dispose();
+                    throw;
+                }
+            default:
+                return new SearchIndexes(faiss());
+        }
     }
 
     /// <summary>Loads a bank file and the backbone it was built with; refuses a bank that does not match.</summary>
@@ -86,7 +129,7 @@ public sealed class PatchCoreDetector : IDisposable
         {
             throw new BankFileException(bankPath, $"cannot set up the bank's backbone '{m.Backbone}': {ex.Message}", ex);
         }
-        INearestNeighbourIndex? index = null;
+        SearchIndexes? search = null;
         try
         {
             var extractor = pipeline.Extractor;
@@ -96,22 +139,18 @@ public sealed class PatchCoreDetector : IDisposable
                 throw new BankFileException(bankPath, $"the bank's preprocessing ({m.Preprocessing}) differs from the backbone's ({extractor.Preprocessing})");
             if (pipeline.Dimension != m.Dimension)
                 throw new BankFileException(bankPath, $"the bank holds {m.Dimension}-D vectors but the backbone and embedding settings give {pipeline.Dimension}-D");
-            index = ResolveSearch(options.Search, m.IndexFactory, pipeline.Device.type) switch
-            {
-                SearchBackend.Torch => CreateTorchIndex(content.Vectors, m.Dimension, pipeline),
-                SearchBackend.Projected => CreateProjectedIndex(content.Vectors, m.Dimension, pipeline, options.Projected ?? ProjectedSearchOptions.ExactDefault),
-                SearchBackend.ProjectedApproximate => CreateProjectedIvfIndex(content.Vectors, m.Dimension, options.ProjectedApproximate),
-                _ => LoadFaiss(bankPath, content),
-            };
+            search = CreateSearch(ResolveSearch(options.Search, m.IndexFactory, pipeline.Device.type), content.Vectors, m.Dimension, pipeline, options,
+                () => LoadFaiss(bankPath, content));
+            var index = search.Index;
             if (index.Count != m.VectorCount || index.Dimension != m.Dimension)
                 throw new BankFileException(bankPath, $"the stored index holds {index.Count} x {index.Dimension} vectors, the bank {m.VectorCount} x {m.Dimension}");
             if (options.SearchParameters is { } parameters && index is FaissIndex faiss)
                 foreach (var (name, value) in parameters) faiss.SetSearchParameter(name, value);
-            return new PatchCoreDetector(pipeline, index, content.Vectors, m, content.Checksum, options.Scoring);
+            return new PatchCoreDetector(pipeline, search, content.Vectors, m, content.Checksum, options.Scoring);
         }
         catch
         {
-            index?.Dispose();
+            search?.Dispose();
             pipeline.Dispose();
             throw;
         }
@@ -124,15 +163,10 @@ public sealed class PatchCoreDetector : IDisposable
     public static PatchCoreDetector FromFitted(FeaturePipeline pipeline, FittedBank fitted, ScoringOptions scoring, SearchBackend search = SearchBackend.Auto)
     {
         var metadata = fitted.Describe(pipeline, new Calibration());
-        INearestNeighbourIndex index = ResolveSearch(search, fitted.Index.Description, pipeline.Device.type) switch
-        {
-            SearchBackend.Torch => CreateTorchIndex(fitted.Vectors, fitted.Dimension, pipeline),
-            SearchBackend.Projected => CreateProjectedIndex(fitted.Vectors, fitted.Dimension, pipeline, ProjectedSearchOptions.ExactDefault),
-            SearchBackend.ProjectedApproximate => CreateProjectedIvfIndex(fitted.Vectors, fitted.Dimension, null),
-            _ => fitted.Index,
-        };
-        if (!ReferenceEquals(index, fitted.Index)) fitted.Index.Dispose();
-        return new PatchCoreDetector(pipeline, index, fitted.Vectors, metadata, "in-memory", scoring);
+        var backend = ResolveSearch(search, fitted.Index.Description, pipeline.Device.type);
+        var indexes = CreateSearch(backend, fitted.Vectors, fitted.Dimension, pipeline, new DetectorOptions(), () => fitted.Index);
+        if (!ReferenceEquals(indexes.Index, fitted.Index)) fitted.Index.Dispose();
+        return new PatchCoreDetector(pipeline, indexes, fitted.Vectors, metadata, "in-memory", scoring);
     }
 
     private static string Describe(string description, string id) =>
@@ -162,14 +196,6 @@ public sealed class PatchCoreDetector : IDisposable
     internal static ProjectedFlatIndex CreateProjectedIndex(float[] vectors, int dimension, FeaturePipeline pipeline, ProjectedSearchOptions options)
     {
         var index = ProjectedFlatIndex.Over(vectors, dimension, options, pipeline.WorkBudgetBytes);
-        index.Prepare();
-        return index;
-    }
-
-    /// <summary>An approximate projected index sharing the bank's vector array, its lists built now.</summary>
-    internal static ProjectedIvfIndex CreateProjectedIvfIndex(float[] vectors, int dimension, ProjectedIvfOptions? options)
-    {
-        var index = ProjectedIvfIndex.Over(vectors, dimension, options);
         index.Prepare();
         return index;
     }
@@ -217,6 +243,7 @@ public sealed class PatchCoreDetector : IDisposable
                 EmbeddedBatch e = _pipeline.Embed(imgs);
                 long t1 = Stopwatch.GetTimestamp();
                 float[] patch = _scorer.PatchScores(e.Values);
+                _scorer.RefineImageMaxima(patch, e.Values, e.PatchesPerImage);
                 long t2 = Stopwatch.GetTimestamp();
                 var detections = _scorer.FromPatchScores(imgs.Select(i => i.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, imgs[0].InputWidth, imgs[0].InputHeight);
                 long t3 = Stopwatch.GetTimestamp();
@@ -239,6 +266,7 @@ public sealed class PatchCoreDetector : IDisposable
         if (_disposed) return;
         _disposed = true;
         _index.Dispose();
+        _exactForMaxima?.Dispose();
         _pipeline.Dispose();
     }
 }

@@ -75,6 +75,26 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
     }
 
     [Fact]
+    public void EverySearchGivesTheSameScoresAndAnUnknownOneIsRefused()
+    {
+        string image = Path.Combine(f.SampleTest, "good_000.png");
+        double Score(string search)
+        {
+            var r = CliRunner.Run("score", "--bank", f.Bank, image, "--json", "--search", search);
+            Assert.True(r.ExitCode == 0, $"--search {search}: exit {r.ExitCode}\n{r.Stderr}");
+            return JsonDocument.Parse(r.Stdout.Trim()).RootElement.GetProperty("score").GetDouble();
+        }
+        double faiss = Score("faiss");
+        foreach (var search in new[] { "auto", "projected", "torch" })
+            Assert.Equal(faiss, Score(search), faiss * 1e-4);
+        Assert.InRange(Score("projected-approx"), faiss * (1 - 1e-4), faiss * 1.1);   // a miss can only raise a score
+
+        var bad = CliRunner.Run("score", "--bank", f.Bank, image, "--search", "annoy");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("annoy", bad.Stderr);
+    }
+
+    [Fact]
     public void ABadBankFailsWithExitOneAndNamesTheFile()
     {
         string bank = Path.Combine(f.Dir, "not-a-bank.pcbank");

@@ -80,8 +80,8 @@ internal sealed class ProjectedBank
         return projected;
     }
 
-    /// <summary>Drops the bank's projected rows (for a caller that keeps its own copy in another order).</summary>
-    public void ForgetBank() => Bank = ProjectedRows.Empty;
+    /// <summary>Drops the bank's coarse rows (for a caller that keeps its own copy in another order); the refined ones stay.</summary>
+    public void ForgetCoarseRows() => Bank = Bank.WithoutCoarse();
 
     /// <summary>Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths.</summary>
     public ProjectedRows Project(ReadOnlySpan<float> x, int n)
@@ -203,6 +203,20 @@ internal sealed class ProjectedRows
         RefinedResiduals = new float[n];
         CentredNorms = new float[n];
     }
+
+    private ProjectedRows(ProjectedRows other)
+    {
+        Coarse = [];
+        Refined = other.Refined;
+        CoarseNorms = other.CoarseNorms;
+        CoarseResiduals = other.CoarseResiduals;
+        RefinedResiduals = other.RefinedResiduals;
+        CentredNorms = other.CentredNorms;
+        MaxCentredNorm = other.MaxCentredNorm;
+    }
+
+    /// <summary>The same rows without their coarse coordinates.</summary>
+    public ProjectedRows WithoutCoarse() => new(this);
 
     /// <summary>[n, d1]: the first d1 coordinates, contiguous for the sgemm.</summary>
     public float[] Coarse { get; }

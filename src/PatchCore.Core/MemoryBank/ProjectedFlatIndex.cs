@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -68,6 +69,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
     private long _count;
     private ProjectedBank? _projected;
     private float[] _block = [];
+    private (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) _times;
     private bool _disposed;
 
     public ProjectedFlatIndex(int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
@@ -103,6 +105,9 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
 
     /// <summary>Refined bounds computed per query in the last search.</summary>
     public double RefinedBoundsPerQuery { get; private set; }
+
+    /// <summary>Where the last search spent its time: projecting the queries, the sgemm of the coarse bounds, and the per-row passes (bounds, shortlist, refined bounds, exact distances).</summary>
+    public (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) LastTimes { get; private set; }
 
     public void Add(ReadOnlySpan<float> vectors)
     {
@@ -142,6 +147,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
             if (_count == 0) return;
             var bank = EnsureProjected();
             long exact = 0, refined = 0;
+            _times = default;
             for (int q0 = 0; q0 < nq; q0 += MaxQueryRows)
             {
                 int rows = (int)Math.Min(MaxQueryRows, nq - q0);
@@ -152,6 +158,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
             }
             ExactDistancesPerQuery = (double)exact / nq;
             RefinedBoundsPerQuery = (double)refined / nq;
+            LastTimes = _times;
         }
     }
 
@@ -169,15 +176,20 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
     private ProjectedBank EnsureProjected() =>
         _projected ??= ProjectedBank.Fit(_vectors, (int)_count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows);
 
-    /// <summary>Bank rows per block product for <paramref name="queryRows"/> queries: [queryRows, bankRows] floats within half the work budget.</summary>
+    /// <summary>Largest block product, whatever the budget: beyond it a bigger block only costs memory.</summary>
+    internal const long MaxBlockBytes = 128L << 20;
+
+    /// <summary>Bank rows per block product for <paramref name="queryRows"/> queries: [queryRows, bankRows] floats within half the work budget and <see cref="MaxBlockBytes"/>.</summary>
     internal static int BlockRows(long budgetBytes, int queryRows, long bankCount) =>
-        (int)Math.Clamp(budgetBytes / 2 / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
+        (int)Math.Clamp(Math.Min(budgetBytes / 2, MaxBlockBytes) / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
 
     // Orchestration of one query chunk: project the queries, then per bank block one sgemm and one pass per query row.
     private (long Exact, long Refined) SearchChunk(ProjectedBank bank, ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
     {
         int d = bank.CoarseDim, dim = Dimension;
+        long start = Stopwatch.GetTimestamp();
         ProjectedRows projected = bank.Project(queries, rows);
+        _times.Projection += Stopwatch.GetElapsedTime(start);
         float[] query = queries.ToArray();
         float[] bestD = distances.ToArray();   // [rows, k], ascending per row
         long[] bestL = labels.ToArray();
@@ -193,7 +205,10 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
         {
             int bn = (int)Math.Min(blockRows, _count - b0);
             // [rows, d] . [bn, d]^T -> [rows, bn], scaled by -2: the cross term of ||p_q - p_y||^2
+            long gemmStart = Stopwatch.GetTimestamp();
             NativeLinearAlgebra.MultiplyTransposed(projected.Coarse, bank.Bank.Coarse.AsSpan((int)(b0 * d), bn * d), _block, rows, bn, d, alpha: -2f);
+            long rowsStart = Stopwatch.GetTimestamp();
+            _times.Gemm += Stopwatch.GetElapsedTime(gemmStart, rowsStart);
             float[] block = _block;
             Parallel.ForEach(Partitioner.Create(0, rows, Math.Max(1, rows / (4 * Environment.ProcessorCount))), range =>
             {
@@ -212,6 +227,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
                     refinedCounts[i] += row.RefinedCount;
                 }
             });
+            _times.Rows += Stopwatch.GetElapsedTime(rowsStart);
         }
         bestD.CopyTo(distances);
         bestL.CopyTo(labels);

@@ -12,21 +12,36 @@ namespace PatchCore.Core.Scoring;
 /// </summary>
 public sealed class AnomalyScorer
 {
+    /// <summary>Patches re-searched exactly in the first round of <see cref="RefineImageMaxima"/>; each later round doubles it.</summary>
+    private const int FirstRefineGroup = 2;
+
+    /// <summary>Largest round of <see cref="RefineImageMaxima"/>.</summary>
+    private const int MaxRefineGroup = 64;
+
     private readonly INearestNeighbourIndex _index;
+    private readonly INearestNeighbourIndex? _exactForMaxima;
     private readonly float[] _bank;
     private readonly int _dimension;
 
     /// <param name="index">Searchable bank.</param>
     /// <param name="bankVectors">The bank's vectors, row-major [N, D] (needed by Eq. 7 reweighting).</param>
     /// <param name="queryChunkRows">Rows searched per call, so query x bank work stays bounded.</param>
-    public AnomalyScorer(INearestNeighbourIndex index, float[] bankVectors, ScoringOptions options, int queryChunkRows)
+    /// <param name="exactForMaxima">
+    /// An exact index over the same bank when <paramref name="index"/> is approximate and every distance it reports is
+    /// a true distance to a bank row (so never below the exact one): then <see cref="RefineImageMaxima"/> makes each
+    /// image score exact by re-searching only its highest patches.
+    /// </param>
+    public AnomalyScorer(INearestNeighbourIndex index, float[] bankVectors, ScoringOptions options, int queryChunkRows, INearestNeighbourIndex? exactForMaxima = null)
     {
         options.Validate();
         if (bankVectors.Length != index.Count * index.Dimension)
             throw new ArgumentException("Bank vectors do not match the index size.", nameof(bankVectors));
         if (options.NeighbourCount > index.Count)
             throw new PatchCoreException($"k = {options.NeighbourCount} is larger than the bank ({index.Count} vectors).");
+        if (exactForMaxima is not null && (exactForMaxima.Count != index.Count || exactForMaxima.Dimension != index.Dimension))
+            throw new ArgumentException("The exact index must hold the same bank.", nameof(exactForMaxima));
         _index = index;
+        _exactForMaxima = exactForMaxima;
         _bank = bankVectors;
         _dimension = index.Dimension;
         Options = options;
@@ -37,7 +52,9 @@ public sealed class AnomalyScorer
     public int QueryChunkRows { get; }
 
     /// <summary>Euclidean patch scores for embeddings [n, D] (row-major): mean over k of sqrt(squared L2).</summary>
-    public float[] PatchScores(ReadOnlySpan<float> embeddings)
+    public float[] PatchScores(ReadOnlySpan<float> embeddings) => PatchScores(_index, embeddings);
+
+    private float[] PatchScores(INearestNeighbourIndex index, ReadOnlySpan<float> embeddings)
     {
         int n = embeddings.Length / _dimension, k = Options.NeighbourCount;
         var scores = new float[n];
@@ -47,7 +64,7 @@ public sealed class AnomalyScorer
         for (int start = 0; start < n; start += chunk)
         {
             int rows = Math.Min(chunk, n - start);
-            _index.Search(embeddings.Slice(start * _dimension, rows * _dimension), k, dist.AsSpan(0, rows * k), labels.AsSpan(0, rows * k));
+            index.Search(embeddings.Slice(start * _dimension, rows * _dimension), k, dist.AsSpan(0, rows * k), labels.AsSpan(0, rows * k));
             for (int i = 0; i < rows; i++)
             {
                 double sum = 0;
@@ -56,6 +73,45 @@ public sealed class AnomalyScorer
             }
         }
         return scores;
+    }
+
+    /// <summary>
+    /// Makes the maximum patch score of every image exact after an approximate search (no-op without an exact index).
+    /// An approximate patch score is never below the exact one, so the image's patches are re-searched exactly in
+    /// descending approximate order, in rounds of 2, 4, 8, ... patches, until the next approximate score cannot beat
+    /// the best exact one found: that best is then the exact maximum. (Usually the first round settles it.) Re-searched patches keep their exact scores.
+    /// Returns how many patches were re-searched.
+    /// </summary>
+    /// <param name="patch">Patch scores [B * perImage], updated in place.</param>
+    /// <param name="embeddings">The embeddings they came from, [B * perImage, D].</param>
+    public int RefineImageMaxima(float[] patch, ReadOnlySpan<float> embeddings, int perImage)
+    {
+        if (_exactForMaxima is null) return 0;
+        int images = patch.Length / perImage, refined = 0;
+        var group = new float[MaxRefineGroup * _dimension];
+        var order = new int[perImage];
+        var keys = new float[perImage];
+        for (int b = 0; b < images; b++)
+        {
+            int first = b * perImage;
+            for (int p = 0; p < perImage; p++) { order[p] = first + p; keys[p] = -patch[first + p]; }
+            Array.Sort(keys, order);                                   // descending approximate score
+            float bestExact = float.NegativeInfinity;
+            for (int at = 0, size = FirstRefineGroup; at < perImage && patch[order[at]] > bestExact; at += size, size = Math.Min(2 * size, MaxRefineGroup))
+            {
+                int n = Math.Min(size, perImage - at);
+                for (int j = 0; j < n; j++)
+                    embeddings.Slice(order[at + j] * _dimension, _dimension).CopyTo(group.AsSpan(j * _dimension, _dimension));
+                float[] exact = PatchScores(_exactForMaxima, group.AsSpan(0, n * _dimension));
+                for (int j = 0; j < n; j++)
+                {
+                    patch[order[at + j]] = exact[j];
+                    bestExact = MathF.Max(bestExact, exact[j]);
+                }
+                refined += n;
+            }
+        }
+        return refined;
     }
 
     /// <summary>
@@ -69,6 +125,7 @@ public sealed class AnomalyScorer
         if (embeddings.Length != (long)b * perImage * _dimension)
             throw new ArgumentException($"Expected {b} x {perImage} x {_dimension} embedding values, got {embeddings.Length}.", nameof(embeddings));
         float[] patch = PatchScores(embeddings);
+        RefineImageMaxima(patch, embeddings, perImage);
         return FromPatchScores(sourcePaths, patch, embeddings, gridWidth, gridHeight, inputWidth, inputHeight);
     }
 

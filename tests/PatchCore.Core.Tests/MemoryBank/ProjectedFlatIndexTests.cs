@@ -122,6 +122,14 @@ public class ProjectedFlatIndexTests
         var (r3, l3) = VectorData.BruteForce(bank, queries, dim, 3);
         for (int i = 0; i < ad.Length; i++) Assert.Equal(r3[i], ad[i], r3[i] * 1e-5 + 1e-5);
         Assert.Equal(1500, all.ScannedPerQuery);
+        Assert.True(all.ExactDistancesPerQuery < 0.25 * 1500, $"{all.ExactDistancesPerQuery:F1} exact distances per query: the re-ranking pruned too little");
+
+        // Without the refined bound the re-ranking computes more exact distances but returns the same neighbours.
+        using var coarseOnly = ProjectedIvfIndex.Over(bank, dim, new ProjectedIvfOptions { ProjectionDim = 12, Lists = 24, Probes = 3, Candidates = 8, RefinedDim = 0 });
+        var (cd, cl) = FaissIndexTests.Search(coarseOnly, queries, 1);
+        Assert.Equal(d, cd);
+        Assert.Equal(l, cl);
+        Assert.True(coarseOnly.ExactDistancesPerQuery >= index.ExactDistancesPerQuery);
     }
 
     [Fact]

@@ -65,4 +65,43 @@ public class AnomalyScorerTests
         Assert.True(Math.Abs(w - expectedA) < 1e-6 || Math.Abs(w - expectedB) < 1e-6, $"weight {w}, expected {expectedA} or {expectedB}");
         Assert.InRange(w, 0, 1);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void RefiningImageMaximaAfterAnApproximateSearchGivesTheExactImageScores(int k)
+    {
+        // 40 "images" of 49 patches each against a clustered bank; a coarse projected IVF (2 of 32 lists, shortlist 4)
+        // misses many nearest neighbours, so raw image maxima are too high.
+        const int dim = 32, perImage = 49, images = 40;
+        var bank = Tests.MemoryBank.VectorData.Clustered(2000, dim, clusters: 40, seed: 31);
+        var queries = Tests.MemoryBank.VectorData.Clustered(perImage * images, dim, clusters: 40, seed: 31, noiseSeed: 32);
+        for (int i = 0; i < 20; i++) queries[i * 97 % queries.Length] += 6f;     // a few off-manifold patches
+        using var exact = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = 8, RefinedDim = 16 });
+        using var ivf = ProjectedIvfIndex.Over(bank, dim, new ProjectedIvfOptions { ProjectionDim = 4, Lists = 32, Probes = 2, Candidates = 4 });
+        var options = new ScoringOptions { NeighbourCount = k };
+        var exactScorer = new AnomalyScorer(exact, bank, options, 4096);
+        var plain = new AnomalyScorer(ivf, bank, options, 4096);
+        var refining = new AnomalyScorer(ivf, bank, options, 4096, exactForMaxima: exact);
+
+        float[] truth = exactScorer.PatchScores(queries);
+        float[] raw = plain.PatchScores(queries);
+        Assert.Equal(0, plain.RefineImageMaxima(raw, queries, perImage));      // no exact index: nothing to do
+        float[] refined = refining.PatchScores(queries);
+        int searched = refining.RefineImageMaxima(refined, queries, perImage);
+
+        int rawWrong = 0;
+        for (int b = 0; b < images; b++)
+        {
+            var span = new Range(b * perImage, (b + 1) * perImage);
+            float exactMax = truth[span].Max(), rawMax = raw[span].Max();
+            Assert.True(rawMax >= exactMax * (1 - 1e-5f), $"image {b}: approximate max {rawMax} below exact {exactMax}");
+            if (rawMax > exactMax * (1 + 1e-4f)) rawWrong++;
+            Assert.Equal(exactMax, refined[span].Max(), exactMax * 1e-5f);
+        }
+        for (int i = 0; i < refined.Length; i++)
+            Assert.True(refined[i] >= truth[i] * (1 - 1e-5f), $"patch {i}: {refined[i]} below exact {truth[i]}");
+        Assert.True(rawWrong > 0, "the approximate search found every maximum: the test proves nothing");
+        Assert.InRange(searched, images, perImage * images / 2);                // some patches, far from all
+    }
 }
