@@ -79,7 +79,13 @@ public static class PatchCoreBankBuilder
         var scores = new List<double>();
         if (heldOut.Length > 0)
         {
-            var scorer = new Scoring.AnomalyScorer(fitted.Index, fitted.Vectors, options.Scoring,
+            // The held-out images are searched as a loaded bank searches by default, so the threshold comes from the
+            // same distance computation the scores it is compared with.
+            var backend = PatchCoreDetector.ResolveSearch(SearchBackend.Auto, fitted.Index.Description, pipeline.Device.type);
+            using var search = backend == SearchBackend.Faiss
+                ? null
+                : PatchCoreDetector.CreateSearch(backend, fitted.Vectors, fitted.Dimension, pipeline, new DetectorOptions(), () => fitted.Index);
+            var scorer = new Scoring.AnomalyScorer(search?.Index ?? fitted.Index, fitted.Vectors, options.Scoring,
                 Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, fitted.VectorCount, fitted.Dimension));
             int done = 0;
             foreach (var batch in pipeline.DecodeBatches(heldOut, ct: ct))

@@ -39,10 +39,11 @@ public sealed class StartupTests(BankFixture bank)
     [Fact]
     public void MissingRequiredSettingsAreNamed()
     {
-        using var daemon = DaemonProcess.Start(["--Inspection:MaxBatchSize=0"]);
+        using var daemon = DaemonProcess.Start(["--Inspection:MaxBatchSize=0", "--Inspection:Search=annoy"]);
         Assert.True(daemon.WaitForExit(TimeSpan.FromMinutes(1)));
         Assert.Equal(2, daemon.ExitCode);
         Assert.Contains("Inspection:Inbox is required", daemon.Log);
         Assert.Contains("Inspection:MaxBatchSize must be between", daemon.Log);
+        Assert.Contains("Inspection:Search: Unknown search 'annoy'", daemon.Log);
     }
 }

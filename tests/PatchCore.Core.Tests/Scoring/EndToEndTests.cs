@@ -130,6 +130,23 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
         finally { foreach (var i in imgs) i.Dispose(); }
     }
 
+    [DataFact("bottle")]
+    public void HeldOutScoresInTheBankAreWhatTheDefaultSearchGivesThoseImages()
+    {
+        using var detector = PatchCoreDetector.Load(bank.BankPath);
+        var calibration = detector.Metadata.Calibration;
+        Assert.NotEmpty(calibration.HeldOutImages);
+        var paths = calibration.HeldOutImages.Select(name => bank.TrainImages.Single(p => Path.GetFileName(p) == name)).ToArray();
+        var imgs = paths.Select(detector.DecodeForScoring).ToArray();
+        try
+        {
+            var scores = detector.Score(imgs).Select(d => d.Score).ToArray();
+            for (int i = 0; i < scores.Length; i++)
+                Assert.Equal(calibration.HeldOutScores[i], scores[i], calibration.HeldOutScores[i] * 1e-5);
+        }
+        finally { foreach (var i in imgs) i.Dispose(); }
+    }
+
     [Fact]
     public void AutoSearchPicksTheFastestExactBackend()
     {
