@@ -188,10 +188,14 @@ internal sealed class ScalingSection : IBenchSection
         // The projected indexes search one array of all rows (shared, not copied).
         var vectors = new float[task.Vectors * task.Dimension];
         long at = 0;
+        int copied = 0;
         foreach (float[] block in BankBlocks(task, clusters))
         {
             block.CopyTo(vectors.AsSpan((int)at));
             at += block.Length;
+            // The 64 MiB blocks are garbage once copied; collect them now and then so that the child's peak RSS is the
+            // index's, not a pile of blocks waiting for a collection.
+            if (++copied % 8 == 0) GC.Collect();
         }
         Report.Progress($"  fitting the {task.Search} index over {Report.N(task.Vectors)} vectors");
         if (task.Search == "projected")
