@@ -19,6 +19,9 @@ public sealed record ProjectedSearchOptions
     /// </summary>
     public static ProjectedSearchOptions ExactDefault { get; } = new();
 
+    /// <summary>Largest <see cref="Candidates"/>.</summary>
+    public const int MaxCandidates = 4096;
+
     /// <summary>Principal components of the coarse lower bounds (one sgemm per block of queries x bank rows).</summary>
     public int ProjectionDim { get; init; } = 64;
 
@@ -41,7 +44,8 @@ public sealed record ProjectedSearchOptions
     public void Validate()
     {
         if (ProjectionDim < 1) throw new PatchCoreException($"The projection width must be at least 1 (got {ProjectionDim}).");
-        if (Candidates < 1) throw new PatchCoreException($"The candidate count must be at least 1 (got {Candidates}).");
+        // The shortlist lives on the stack of each search thread.
+        if (Candidates is < 1 or > MaxCandidates) throw new PatchCoreException($"The candidate count must be between 1 and {MaxCandidates} (got {Candidates}).");
         if (SampleRows < 1) throw new PatchCoreException($"The PCA sample must hold at least 1 row (got {SampleRows}).");
     }
 

@@ -9,6 +9,9 @@ public sealed record ProjectedIvfOptions
 {
     public static ProjectedIvfOptions Default { get; } = new();
 
+    /// <summary>Largest <see cref="Candidates"/> and <see cref="Probes"/>.</summary>
+    public const int MaxCandidates = 4096;
+
     /// <summary>Principal components the lists are built in and the shortlist is ranked by.</summary>
     public int ProjectionDim { get; init; } = 64;
 
@@ -42,8 +45,9 @@ public sealed record ProjectedIvfOptions
     {
         if (ProjectionDim < 1) throw new PatchCoreException($"The projection width must be at least 1 (got {ProjectionDim}).");
         if (Lists is < 1) throw new PatchCoreException($"The list count must be at least 1 (got {Lists}).");
-        if (Probes < 1) throw new PatchCoreException($"The probe count must be at least 1 (got {Probes}).");
-        if (Candidates < 1) throw new PatchCoreException($"The candidate count must be at least 1 (got {Candidates}).");
+        if (Probes is < 1 or > MaxCandidates) throw new PatchCoreException($"The probe count must be between 1 and {MaxCandidates} (got {Probes}).");
+        // The shortlist lives on the stack of each search thread.
+        if (Candidates is < 1 or > MaxCandidates) throw new PatchCoreException($"The candidate count must be between 1 and {MaxCandidates} (got {Candidates}).");
         if (SampleRows < 1) throw new PatchCoreException($"The PCA sample must hold at least 1 row (got {SampleRows}).");
     }
 

@@ -176,6 +176,8 @@ public class ProjectedFlatIndexTests
         Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Candidates = 0 }));
         Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Probes = 0 }));
         Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Lists = 0 }));
+        Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Candidates = ProjectedIvfOptions.MaxCandidates + 1 }));
+        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Candidates = ProjectedSearchOptions.MaxCandidates + 1 }));
         Assert.ThrowsAny<ArgumentException>(() => ProjectedFlatIndex.Over(new float[17], 8));
         var index = ProjectedFlatIndex.Over(VectorData.Gaussian(20, 8, seed: 29), 8);
         Assert.Throws<ArgumentException>(() => index.Search(new float[8], 1, new float[2], new long[2]));
