@@ -60,30 +60,24 @@ public sealed record ProjectedSearchOptions
 /// distances computed directly as sums of squared differences (FAISS Flat computes them as ||x||^2 - 2xy + ||y||^2).
 ///
 /// The bank's vectors are held as given (an array passed to <see cref="Over"/> is shared, not copied). The projection
-/// is fitted at the first search after vectors are added. Distances are squared L2. Calls are serialised.
+/// is fitted at the first search after vectors are added (<see cref="ProjectedIndexBase"/>). Distances are squared L2.
+/// Calls are serialised.
 /// </summary>
-public sealed class ProjectedFlatIndex : INearestNeighbourIndex
+public sealed class ProjectedFlatIndex : ProjectedIndexBase
 {
-    /// <summary>Largest query rows per block product.</summary>
-    private const int MaxQueryRows = 1024;
-
-    private readonly object _gate = new();
     private readonly long _workBudgetBytes;
-    private float[] _vectors = [];
-    private long _count;
     private ProjectedBank? _projected;
     private float[] _block = [];
+    private long _exact, _refined;
     private (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) _times;
-    private bool _disposed;
 
     public ProjectedFlatIndex(int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
+        : base(dimension)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         if (workBudgetBytes is < 1)
             throw new ArgumentOutOfRangeException(nameof(workBudgetBytes), workBudgetBytes, "The work budget must be positive.");
         options ??= ProjectedSearchOptions.ExactDefault;
         options.Validate();
-        Dimension = dimension;
         Options = options;
         _workBudgetBytes = workBudgetBytes ?? ComputeDevice.DefaultWorkBudgetBytes(TorchSharp.torch.CPU);
     }
@@ -92,13 +86,10 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
     public static ProjectedFlatIndex Over(float[] vectors, int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
     {
         var index = new ProjectedFlatIndex(dimension, options, workBudgetBytes);
-        index._count = IndexArguments.Rows(vectors.Length, dimension, nameof(vectors));
-        index._vectors = vectors;
+        index.Share(vectors);
         return index;
     }
 
-    public int Dimension { get; }
-    public long Count => _count;
     public ProjectedSearchOptions Options { get; }
 
     /// <summary>Share of the bank's variance the projection keeps (NaN before the first search).</summary>
@@ -113,72 +104,27 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
     /// <summary>Where the last search spent its time: projecting the queries, the sgemm of the coarse bounds, and the per-row passes (bounds, shortlist, refined bounds, exact distances).</summary>
     public (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) LastTimes { get; private set; }
 
-    public void Add(ReadOnlySpan<float> vectors)
+    private protected override void EnsureFit() =>
+        _projected ??= ProjectedBank.Fit(Vectors, (int)Count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows);
+
+    private protected override void DropFit()
     {
-        long n = IndexArguments.Rows(vectors.Length, Dimension, nameof(vectors));
-        if (n == 0) return;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var grown = new float[checked((_count + n) * Dimension)];
-            _vectors.AsSpan(0, (int)(_count * Dimension)).CopyTo(grown);
-            vectors.CopyTo(grown.AsSpan((int)(_count * Dimension)));
-            _vectors = grown;
-            _count += n;
-            _projected = null;
-        }
+        _projected = null;
+        _block = [];
     }
 
-    /// <summary>Fits the projection now instead of at the first search (so that the first image is not slower).</summary>
-    public void Prepare()
+    private protected override void BeginSearch()
     {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            EnsureProjected();
-        }
+        _exact = _refined = 0;
+        _times = default;
     }
 
-    public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
+    private protected override void EndSearch(long queries)
     {
-        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
-        distances.Fill(float.MaxValue);
-        labels.Fill(-1);
-        if (nq == 0) return;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_count == 0) return;
-            var bank = EnsureProjected();
-            long exact = 0, refined = 0;
-            _times = default;
-            for (int q0 = 0; q0 < nq; q0 += MaxQueryRows)
-            {
-                int rows = (int)Math.Min(MaxQueryRows, nq - q0);
-                var (e, r) = SearchChunk(bank, queries.Slice(q0 * Dimension, rows * Dimension), rows, k,
-                    distances.Slice(q0 * k, rows * k), labels.Slice(q0 * k, rows * k));
-                exact += e;
-                refined += r;
-            }
-            ExactDistancesPerQuery = (double)exact / nq;
-            RefinedBoundsPerQuery = (double)refined / nq;
-            LastTimes = _times;
-        }
+        ExactDistancesPerQuery = (double)_exact / queries;
+        RefinedBoundsPerQuery = (double)_refined / queries;
+        LastTimes = _times;
     }
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            _disposed = true;
-            _vectors = [];
-            _block = [];
-            _projected = null;
-        }
-    }
-
-    private ProjectedBank EnsureProjected() =>
-        _projected ??= ProjectedBank.Fit(_vectors, (int)_count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows);
 
     /// <summary>Largest block product, whatever the budget: beyond it a bigger block only costs memory.</summary>
     internal const long MaxBlockBytes = 128L << 20;
@@ -188,8 +134,9 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
         (int)Math.Clamp(Math.Min(budgetBytes / 2, MaxBlockBytes) / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
 
     // Orchestration of one query chunk: project the queries, then per bank block one sgemm and one pass per query row.
-    private (long Exact, long Refined) SearchChunk(ProjectedBank bank, ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    private protected override void SearchChunk(ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
     {
+        ProjectedBank bank = _projected!;
         int d = bank.CoarseDim, dim = Dimension;
         long start = Stopwatch.GetTimestamp();
         ProjectedRows projected = bank.Project(queries, rows);
@@ -200,14 +147,14 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
         var found = new int[rows];
         var exactCounts = new long[rows];
         var refinedCounts = new long[rows];
-        int blockRows = BlockRows(_workBudgetBytes, rows, _count);
+        int blockRows = BlockRows(_workBudgetBytes, rows, Count);
         if (_block.Length < (long)rows * blockRows) _block = new float[(long)rows * blockRows];
         int m = Math.Max(Options.Candidates, k);
         bool refine = bank.RefinedDim > bank.CoarseDim;
 
-        for (long b0 = 0; b0 < _count; b0 += blockRows)
+        for (long b0 = 0; b0 < Count; b0 += blockRows)
         {
-            int bn = (int)Math.Min(blockRows, _count - b0);
+            int bn = (int)Math.Min(blockRows, Count - b0);
             // [rows, d] . [bn, d]^T -> [rows, bn], scaled by -2: the cross term of ||p_q - p_y||^2
             long gemmStart = Stopwatch.GetTimestamp();
             NativeLinearAlgebra.MultiplyTransposed(projected.Coarse, bank.Bank.Coarse.AsSpan((int)(b0 * d), bn * d), _block, rows, bn, d, alpha: -2f);
@@ -223,7 +170,7 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
                     Span<float> bounds = block.AsSpan(i * bn, bn);
                     int shortlist = ProjectedBank.LowerBoundsAndSmallest(bounds, projected.CoarseNorms[i], projected.CoarseResiduals[i],
                         bank.Bank.CoarseNorms.AsSpan((int)b0, bn), bank.Bank.CoarseResiduals.AsSpan((int)b0, bn), m, positions, smallest);
-                    var row = new RowSearch(query.AsSpan(i * dim, dim), _vectors, dim, b0, k, bestD.AsSpan(i * k, k), bestL.AsSpan(i * k, k), found[i]);
+                    var row = new RowSearch(query.AsSpan(i * dim, dim), Vectors, dim, b0, k, bestD.AsSpan(i * k, k), bestL.AsSpan(i * k, k), found[i]);
                     for (int c = 0; c < shortlist; c++) row.Check(positions[c]);
                     row.CheckSurvivors(bounds, bank.Slack(projected, i), positions[..shortlist], refine ? (bank, projected, i) : null);
                     found[i] = row.Found;
@@ -235,7 +182,8 @@ public sealed class ProjectedFlatIndex : INearestNeighbourIndex
         }
         bestD.CopyTo(distances);
         bestL.CopyTo(labels);
-        return (exactCounts.Sum(), refinedCounts.Sum());
+        _exact += exactCounts.Sum();
+        _refined += refinedCounts.Sum();
     }
 
     /// <summary>One query's k best against one bank block: exact distances and the survivor scan.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using PatchCore.Core.Devices;
 using PatchCore.Core.Sampling;
 
 namespace PatchCore.Core.MemoryBank;
@@ -66,23 +65,16 @@ public sealed record ProjectedIvfOptions
 /// exactly (skipping, as the exact search does, those whose bounds show they cannot win). A reported distance is always a true distance to the reported
 /// row, so a miss can only make a patch score larger, never smaller. Distances are squared L2. Calls are serialised.
 /// </summary>
-public sealed class ProjectedIvfIndex : INearestNeighbourIndex
+public sealed class ProjectedIvfIndex : ProjectedIndexBase
 {
-    private const int MaxQueryRows = 1024;
-
-    private readonly object _gate = new();
-    private float[] _vectors = [];
-    private long _count;
     private Lists? _lists;
-    private long _exact;
-    private bool _disposed;
+    private long _exact, _scanned;
 
     public ProjectedIvfIndex(int dimension, ProjectedIvfOptions? options = null)
+        : base(dimension)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         options ??= ProjectedIvfOptions.Default;
         options.Validate();
-        Dimension = dimension;
         Options = options;
     }
 
@@ -90,13 +82,10 @@ public sealed class ProjectedIvfIndex : INearestNeighbourIndex
     public static ProjectedIvfIndex Over(float[] vectors, int dimension, ProjectedIvfOptions? options = null)
     {
         var index = new ProjectedIvfIndex(dimension, options);
-        index._count = IndexArguments.Rows(vectors.Length, dimension, nameof(vectors));
-        index._vectors = vectors;
+        index.Share(vectors);
         return index;
     }
 
-    public int Dimension { get; }
-    public long Count => _count;
     public ProjectedIvfOptions Options { get; }
 
     /// <summary>Lists the bank is split into (0 before the first search).</summary>
@@ -108,71 +97,22 @@ public sealed class ProjectedIvfIndex : INearestNeighbourIndex
     /// <summary>Exact distances computed per query in the last search.</summary>
     public double ExactDistancesPerQuery { get; private set; }
 
-    public void Add(ReadOnlySpan<float> vectors)
-    {
-        long n = IndexArguments.Rows(vectors.Length, Dimension, nameof(vectors));
-        if (n == 0) return;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var grown = new float[checked((_count + n) * Dimension)];
-            _vectors.AsSpan(0, (int)(_count * Dimension)).CopyTo(grown);
-            vectors.CopyTo(grown.AsSpan((int)(_count * Dimension)));
-            _vectors = grown;
-            _count += n;
-            _lists = null;
-        }
-    }
+    private protected override void EnsureFit() => _lists ??= Lists.Build(Vectors, (int)Count, Dimension, Options);
 
-    /// <summary>Fits the projection and the lists now instead of at the first search.</summary>
-    public void Prepare()
-    {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            EnsureLists();
-        }
-    }
+    private protected override void DropFit() => _lists = null;
 
-    public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels)
-    {
-        long nq = IndexArguments.CheckSearch(Dimension, queries, k, distances, labels);
-        distances.Fill(float.MaxValue);
-        labels.Fill(-1);
-        if (nq == 0) return;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_count == 0) return;
-            var lists = EnsureLists();
-            long scanned = 0;
-            _exact = 0;
-            for (int q0 = 0; q0 < nq; q0 += MaxQueryRows)
-            {
-                int rows = (int)Math.Min(MaxQueryRows, nq - q0);
-                scanned += SearchChunk(lists, queries.Slice(q0 * Dimension, rows * Dimension), rows, k,
-                    distances.Slice(q0 * k, rows * k), labels.Slice(q0 * k, rows * k));
-            }
-            ScannedPerQuery = (double)scanned / nq;
-            ExactDistancesPerQuery = (double)_exact / nq;
-        }
-    }
+    private protected override void BeginSearch() => _exact = _scanned = 0;
 
-    public void Dispose()
+    private protected override void EndSearch(long queries)
     {
-        lock (_gate)
-        {
-            _disposed = true;
-            _vectors = [];
-            _lists = null;
-        }
+        ScannedPerQuery = (double)_scanned / queries;
+        ExactDistancesPerQuery = (double)_exact / queries;
     }
-
-    private Lists EnsureLists() => _lists ??= Lists.Build(_vectors, (int)_count, Dimension, Options);
 
     // Orchestration of one query chunk: project, pick lists (one sgemm against the centroids), scan, re-rank.
-    private long SearchChunk(Lists lists, ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    private protected override void SearchChunk(ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
     {
+        Lists lists = _lists!;
         var projection = lists.Projection;
         int d = projection.CoarseDim, dim = Dimension, listCount = lists.CentroidNorms.Length;
         ProjectedRows q = projection.Project(queries, rows);
@@ -227,7 +167,7 @@ public sealed class ProjectedIvfIndex : INearestNeighbourIndex
                     if (found == k && shortBounds[c] > rowD[k - 1] + slack) break;
                     long label = shortlist[c];
                     if (found == k && refine && projection.RefinedBound(q, i, label) > rowD[k - 1] + slack) continue;
-                    float distance = ProjectedDistance.Distance(x, _vectors.AsSpan((int)(label * dim), dim));
+                    float distance = ProjectedDistance.Distance(x, Vectors.AsSpan((int)(label * dim), dim));
                     exactCounts[i]++;
                     ProjectedBank.Insert(distance * distance, label, k, ref found, rowL, rowD);
                 }
@@ -236,7 +176,7 @@ public sealed class ProjectedIvfIndex : INearestNeighbourIndex
         bestD.CopyTo(distances);
         bestL.CopyTo(labels);
         _exact += exactCounts.Sum();
-        return scannedCounts.Sum();
+        _scanned += scannedCounts.Sum();
     }
 
     /// <summary>The inverted lists: projection, centroids, and the rows' projected coordinates grouped by list.</summary>
