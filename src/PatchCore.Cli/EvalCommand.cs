@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using PatchCore.Core;
 using PatchCore.Core.Evaluation;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Cli;
 

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using PatchCore.Core;
 using PatchCore.Core.Devices;
-using PatchCore.Core.Imaging;
 using PatchCore.Core.Scoring;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Cli;
 
@@ -43,43 +43,23 @@ internal static class ScoreCommand
             int failed = 0;
             if (!asJson) ConsoleUi.Info($"Scoring {files.Count} images with {r.GetValue(bank)!.FullName} (threshold {(t is double tv ? tv.ToString("0.####", CultureInfo.InvariantCulture) : "none")}).");
 
-            for (int start = 0; start < files.Count; start += detector.RecommendedBatchSize)
+            foreach (var file in detector.ScoreFiles(files, keepOriginals: heatmapDir is not null, ct))
             {
-                ct.ThrowIfCancellationRequested();
-                var chunk = files.Skip(start).Take(detector.RecommendedBatchSize).ToArray();
-                var decoded = new DecodedImage?[chunk.Length];
-                var errors = new string?[chunk.Length];
-                Parallel.For(0, chunk.Length, i =>
+                using (file)
                 {
-                    try { decoded[i] = heatmapDir is null ? detector.DecodeForScoring(chunk[i]) : detector.Decode(chunk[i]); }
-                    catch (ImageLoadException ex) { errors[i] = ex.Reason; }
-                });
-                try
-                {
-                    var ok = decoded.Where(d => d is not null).Select(d => d!).ToArray();
-                    var detections = ok.Length > 0 ? detector.Score(ok) : [];
-                    int next = 0; // Score keeps input order: the k-th decoded image has the k-th detection
-                    for (int i = 0; i < chunk.Length; i++)
+                    if (!file.Succeeded)
                     {
-                        if (decoded[i] is not { } img)
-                        {
-                            failed++;
-                            Emit(asJson, chunk[i], null, t, null, errors[i]);
-                            continue;
-                        }
-                        var d = detections[next++];
-                        string? heatmap = null;
-                        if (heatmapDir is not null)
-                        {
-                            heatmap = UniqueName(heatmapDir, Path.GetFileNameWithoutExtension(chunk[i]) + "_heatmap", ".png", usedNames);
-                            detector.WriteHeatmapOverlay(img, d, heatmap, t);
-                        }
-                        Emit(asJson, chunk[i], d.Score, t, heatmap, null);
+                        failed++;
+                        Emit(asJson, file.Path, null, t, null, file.Reason);
+                        continue;
                     }
-                }
-                finally
-                {
-                    foreach (var d in decoded) d?.Dispose();
+                    string? heatmap = null;
+                    if (heatmapDir is not null)
+                    {
+                        heatmap = UniqueName(heatmapDir, Path.GetFileNameWithoutExtension(file.Path) + "_heatmap", ".png", usedNames);
+                        detector.WriteHeatmap(file, heatmap, t);
+                    }
+                    Emit(asJson, file.Path, file.Detection.Score, t, heatmap, null);
                 }
             }
             if (!asJson) ConsoleUi.Info($"{files.Count - failed} scored, {failed} failed.");

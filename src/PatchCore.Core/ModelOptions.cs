@@ -19,6 +19,8 @@ public sealed record ModelOptions
     public long? WorkBudgetBytes { get; init; }
     /// <summary>Images larger than this many pixels are refused.</summary>
     public long MaxPixels { get; init; } = ImageDecoder.DefaultMaxPixels;
+    /// <summary>Images decoded at once; null = one per processor.</summary>
+    public int? DecodeParallelism { get; init; }
 
     public void Validate()
     {
@@ -30,5 +32,6 @@ public sealed record ModelOptions
         if (BatchSize is < 1 or > 1024) throw new PatchCoreException($"Batch size must be between 1 and 1024, got {BatchSize}.");
         if (WorkBudgetBytes is < (16L << 20)) throw new PatchCoreException($"Work budget must be at least 16 MiB, got {WorkBudgetBytes} bytes.");
         if (MaxPixels < 1) throw new PatchCoreException($"Pixel limit must be positive, got {MaxPixels}.");
+        if (DecodeParallelism is < 1 or > 256) throw new PatchCoreException($"Decode parallelism must be between 1 and 256, got {DecodeParallelism}.");
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PatchCore.Core;
 using PatchCore.Core.Devices;
+using PatchCore.Core.Search;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
@@ -74,7 +75,12 @@ public static class InspectionHost
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
-            var detectorOptions = new DetectorOptions(ComputeDevice.Parse(o.Device), o.MaxBatchSize, o.MaxPixels) { Search = SearchBackends.Parse(o.Search) };
+            // MaxBatchSize is how many files the worker gathers; the backbone batch stays the library's choice.
+            var detectorOptions = new DetectorOptions(ComputeDevice.Parse(o.Device), MaxPixels: o.MaxPixels)
+            {
+                Search = SearchBackends.Parse(o.Search),
+                DecodeParallelism = o.DecodeParallelism,
+            };
             return new BankKeeper(o.BankPath, detectorOptions, o.Threshold, TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
                 sp.GetRequiredService<InspectionStats>(), sp.GetRequiredService<ILogger<BankKeeper>>());
         });

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PatchCore.Core;
 using PatchCore.Core.Devices;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Inspection;
 

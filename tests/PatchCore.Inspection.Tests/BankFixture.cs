@@ -32,16 +32,10 @@ public sealed class BankFixture : IDisposable
         BankAId = detector.BankId;
         using (var b = PatchCoreDetector.Load(BankB)) BankBId = b.BankId;
         string[] all = [.. Good, .. Defects];
-        var decoded = all.Select(detector.Decode).ToArray();
-        try
-        {
-            var detections = detector.Score(decoded);
-            Scores = all.Zip(detections, (path, d) => (path, d.Score)).ToDictionary(p => p.path, p => p.Score);
-        }
-        finally
-        {
-            foreach (var image in decoded) image.Dispose();
-        }
+        var scores = new Dictionary<string, double>();
+        foreach (var file in detector.ScoreFiles(all))
+            using (file) scores[file.Path] = file.Score;
+        Scores = scores;
 
         if (detector.Threshold is { } calibrated)
         {

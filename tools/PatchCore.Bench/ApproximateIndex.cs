@@ -1,5 +1,6 @@
 using System.Globalization;
 using PatchCore.Core.MemoryBank;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Bench;
 

@@ -1,5 +1,6 @@
 using PatchCore.Core;
 using PatchCore.Core.Evaluation;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Bench;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PatchCore.Core;
 using PatchCore.Core.Sampling;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Bench;
 
@@ -28,17 +29,7 @@ internal sealed class BottleCandidates : IDisposable
         try
         {
             var sw = Stopwatch.StartNew();
-            foreach (var batch in pipeline.DecodeBatches(images))
-            {
-                try
-                {
-                    store.Append(pipeline.Embed(batch).Values); // [B*L, D]
-                }
-                finally
-                {
-                    foreach (var image in batch) image.Dispose();
-                }
-            }
+            PatchCoreBankBuilder.AppendFeatures(store, pipeline, images, progress: null, CancellationToken.None);
             Report.Progress($"{Report.N(store.Count)} candidates in {sw.Elapsed.TotalSeconds:F1} s");
             return new BottleCandidates(store, images.Count, sw.Elapsed);
         }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using PatchCore.Core.Devices;
 using PatchCore.Core.MemoryBank;
 using TorchSharp;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Bench;
 

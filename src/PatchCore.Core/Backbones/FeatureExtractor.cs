@@ -11,7 +11,7 @@ namespace PatchCore.Core.Backbones;
 /// layer2 and layer3 run (layer4, avgpool and fc never do). Not thread-safe across concurrent Extract calls
 /// on one instance: calls are serialised.
 /// </summary>
-public sealed class FeatureExtractor : IDisposable
+internal sealed class FeatureExtractor : IDisposable
 {
     private static readonly string[] RunOrder = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3"];
 

@@ -5,9 +5,6 @@ using static TorchSharp.torch;
 
 namespace PatchCore.Core.Backbones;
 
-/// <summary>One ONNX initializer and the torchvision state_dict key it becomes.</summary>
-public sealed record OnnxMappingEntry(string NodeName, string InitializerName, string TorchName, IReadOnlyList<long> Shape);
-
 /// <summary>
 /// The ImageNet ResNet18 that ships as <c>models/ResNet18.onnx</c> (Microsoft's CNTK-trained model from the
 /// Microsoft.ML.DnnImageFeaturizer.ResNet18 package). Its initializers are mapped onto torchvision names by
@@ -17,7 +14,7 @@ public sealed record OnnxMappingEntry(string NodeName, string InitializerName, s
 /// CNTK pads its stride-2 convs and max pool asymmetrically; torchvision's symmetric padding gives the same
 /// result while every stage input has an even side, i.e. for image sides divisible by 16 up to layer3.
 /// </summary>
-public static class OnnxResNet18Weights
+internal static class OnnxResNet18Weights
 {
     private static readonly int[] BlocksPerLayer = [2, 2, 2, 3];
     private static readonly string[] BatchNormFields = ["weight", "bias", "running_mean", "running_var"];

@@ -1,7 +1,5 @@
 namespace PatchCore.Core.Backbones;
 
-public enum ChannelOrder { Rgb, Bgr }
-
 /// <summary>
 /// How a backbone's weights expect pixels: channel order, a scale applied to 0..255 values,
 /// then per-channel mean subtraction and (optionally) division by std, both in the channel order given.

@@ -8,7 +8,7 @@ namespace PatchCore.Core.Backbones;
 /// built with other weights is refused. Hashes are cached per full path, last write time and length, so a
 /// changed file is hashed again and an unchanged one only once per process.
 /// </summary>
-public static class WeightsIdentity
+internal static class WeightsIdentity
 {
     private static readonly ConcurrentDictionary<(string Path, DateTime WrittenUtc, long Length), string> Cache = new();
 

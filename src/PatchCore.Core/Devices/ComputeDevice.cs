@@ -2,8 +2,6 @@ using TorchSharp;
 
 namespace PatchCore.Core.Devices;
 
-public enum DeviceKind { Auto, Cpu, Cuda }
-
 /// <summary>Chooses the torch device and reports how much memory work on it may use.</summary>
 public static class ComputeDevice
 {
@@ -15,7 +13,7 @@ public static class ComputeDevice
         _ => throw new PatchCoreException($"Unknown device '{text}': expected auto, cpu or cuda."),
     };
 
-    public static torch.Device Resolve(DeviceKind kind)
+    internal static torch.Device Resolve(DeviceKind kind)
     {
         switch (kind)
         {
@@ -34,7 +32,7 @@ public static class ComputeDevice
     /// Bytes that one batch or chunk of work may use on the device: a quarter of the available RAM on CPU
     /// (so several buffers and the bank fit beside it), half of the total GPU memory on CUDA.
     /// </summary>
-    public static long DefaultWorkBudgetBytes(torch.Device device)
+    internal static long DefaultWorkBudgetBytes(torch.Device device)
     {
         if (device.type == DeviceType.CUDA)
         {
@@ -45,7 +43,7 @@ public static class ComputeDevice
         return Math.Clamp(available / 4, 256L << 20, 8L << 30);
     }
 
-    public static long AvailableRamBytes()
+    internal static long AvailableRamBytes()
     {
         try
         {

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Devices;
 
@@ -20,11 +20,8 @@ internal static class NativeThreading
     {
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
         // Environment.SetEnvironmentVariable changes only .NET's copy on Unix; native getenv reads libc's environ.
-        try { _ = setenv("OMP_WAIT_POLICY", "PASSIVE", 0); }
+        try { _ = LibC.SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0); }
         catch (DllNotFoundException) { }
         catch (EntryPointNotFoundException) { }
     }
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 }

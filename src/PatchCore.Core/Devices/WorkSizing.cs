@@ -1,7 +1,7 @@
 namespace PatchCore.Core.Devices;
 
 /// <summary>Batch and chunk sizes from a memory budget, so work stays bounded whatever the bank or input size.</summary>
-public static class WorkSizing
+internal static class WorkSizing
 {
     /// <summary>Most images per backbone batch on a GPU.</summary>
     public const int MaxDeviceBatch = 16;

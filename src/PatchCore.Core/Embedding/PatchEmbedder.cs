@@ -8,7 +8,7 @@ namespace PatchCore.Core.Embedding;
 /// The maths of locally aware patch embeddings (no I/O, no state beyond options): hooked layer2 and layer3 maps
 /// in, one embedding per layer2 grid cell out.
 /// </summary>
-public sealed class PatchEmbedder
+internal sealed class PatchEmbedder
 {
     public PatchEmbedder(EmbeddingOptions options)
     {

@@ -2,48 +2,9 @@ using System.Diagnostics;
 using PatchCore.Core.Imaging;
 using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Scoring;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Core.Evaluation;
-
-/// <summary>How to evaluate one MVTec-layout category.</summary>
-public sealed record EvaluationOptions
-{
-    /// <summary>How the bank is built (model, coreset, seed, index, scoring); its image list and path are not used.</summary>
-    public BuildOptions Bank { get; init; } = new([], "(in memory)");
-    /// <summary>Use every n-th training image (sorted by name); 1 = all.</summary>
-    public int TrainStride { get; init; } = 1;
-    /// <summary>Heatmap overlays per gallery in the report.</summary>
-    public int GallerySize { get; init; } = 6;
-    /// <summary>How the test images are searched against the bank (default: the fastest exact search).</summary>
-    public SearchBackend Search { get; init; } = SearchBackend.Auto;
-}
-
-public sealed record ScoredImage(string Path, bool IsAnomalous, string DefectType, double Score);
-
-/// <summary>A heatmap overlay for the report: PNG bytes and a caption.</summary>
-public sealed record PhaseSeconds(double Features, double Coreset, double Index, double ScorePerImage);
-
-public sealed record EvaluationResult
-{
-    public required string Category { get; init; }
-    public required double ImageAuroc { get; init; }
-    public double? PixelAuroc { get; init; }
-    public double? Pro { get; init; }
-    public required F1MaxResult ImageF1 { get; init; }
-    public F1MaxResult? PixelF1 { get; init; }
-    public required int TrainImages { get; init; }
-    public required int TestImages { get; init; }
-    public required long Candidates { get; init; }
-    public required long BankVectors { get; init; }
-    public required int Dimension { get; init; }
-    public required PhaseSeconds Seconds { get; init; }
-    public required IReadOnlyList<ScoredImage> Images { get; init; }
-    public required RocCurve ImageRoc { get; init; }
-    public RocCurve? PixelRoc { get; init; }
-    public required IReadOnlyDictionary<string, string> Settings { get; init; }
-    public IReadOnlyList<ReportImage> HighestGood { get; init; } = [];
-    public IReadOnlyList<ReportImage> HighestDefect { get; init; } = [];
-}
 
 /// <summary>
 /// Builds a bank from a category's train/good images, scores every test image and computes image AUROC, pixel
@@ -61,49 +22,38 @@ public static class CategoryEvaluator
         build.Validate();
         var pipeline = new FeaturePipeline(build.Model);
         FittedBank fitted;
+        PatchCoreDetector detector;
         try
         {
             fitted = PatchCoreBankBuilder.Fit(pipeline, train, build, progress, ct);
+            detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: true, fitted, new DetectorOptions { Search = options.Search, Scoring = build.Scoring });
         }
         catch
         {
             pipeline.Dispose();
             throw;
         }
-        using var detector = PatchCoreDetector.FromFitted(pipeline, fitted, build.Scoring, options.Search);
+        using var _ = detector;
 
         var test = category.Test;
         var scores = new float[test.Count];
-        var labels = new bool[test.Count];
+        var labels = test.Select(t => t.IsAnomalous).ToArray();
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
         var sw = Stopwatch.StartNew();
-        var paths = test.Select(t => t.ImagePath).ToArray();
-        int done = 0;
-        foreach (var batch in pipeline.DecodeBatches(paths, ct: ct))
+        foreach (var file in detector.ScoreFiles(test.Select(t => t.ImagePath).ToArray(), ct: ct))
         {
-            try
+            using (file)
             {
-                var detections = detector.Score(batch);
-                for (int j = 0; j < batch.Count; j++)
+                var item = test[file.Index];
+                scores[file.Index] = (float)file.Score; // a test image that cannot be scored fails the evaluation, naming it
+                if (pixels is not null)
                 {
-                    int i = done + j;
-                    var item = test[i];
-                    scores[i] = (float)detections[j].Score;
-                    labels[i] = item.IsAnomalous;
-                    if (pixels is not null)
-                    {
-                        var map = detections[j].Map;
-                        if (item.MaskPath is null) pixels.AddNormal(map.Values, item.ImagePath);
-                        else pixels.Add(map.Values, MaskReader.Load(item.MaskPath, batch[j]), map.Width, item.ImagePath);
-                    }
+                    var map = file.Detection!.Map;
+                    if (item.MaskPath is null) pixels.AddNormal(map.Values, item.ImagePath);
+                    else pixels.Add(map.Values, MaskReader.Load(item.MaskPath, file.Image!), map.Width, item.ImagePath);
                 }
             }
-            finally
-            {
-                foreach (var d in batch) d.Dispose();
-            }
-            done += batch.Count;
-            progress?.Report(new BuildProgress("scoring", done, test.Count));
+            progress?.Report(new BuildProgress("scoring", file.Index + 1, test.Count));
         }
         double scorePerImage = sw.Elapsed.TotalSeconds / Math.Max(1, test.Count);
 
@@ -134,7 +84,7 @@ public static class CategoryEvaluator
                 ["geometry"] = build.Model.Geometry.ToString(),
                 ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
                 ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
-                ["index"] = fitted.Index.Description,
+                ["index"] = fitted.IndexFactory,
                 ["seed"] = build.Seed.ToString(),
                 ["k"] = build.Scoring.NeighbourCount.ToString(),
                 ["train_stride"] = options.TrainStride.ToString(),
@@ -147,20 +97,23 @@ public static class CategoryEvaluator
         var defects = images.Where(i => i.IsAnomalous).OrderByDescending(i => i.Score);
         return result with
         {
-            HighestGood = Gallery(detector, good, "good"),
-            HighestDefect = Gallery(detector, defects.Take(options.GallerySize), "defect"),
+            HighestGood = Gallery(detector, good, "good", ct),
+            HighestDefect = Gallery(detector, defects.Take(options.GallerySize), "defect", ct),
         };
     }
 
-    private static ReportImage[] Gallery(PatchCoreDetector detector, IEnumerable<ScoredImage> images, string kind)
+    /// <summary>Heatmap overlays of <paramref name="images"/>, each scaled to its own map's range.</summary>
+    private static ReportImage[] Gallery(PatchCoreDetector detector, IEnumerable<ScoredImage> images, string kind, CancellationToken ct)
     {
+        var chosen = images.ToArray();
         var list = new List<ReportImage>();
-        foreach (var img in images)
+        foreach (var file in detector.ScoreFiles(chosen.Select(i => i.Path).ToArray(), keepOriginals: true, ct))
         {
-            using var decoded = detector.Decode(img.Path);
-            var d = detector.Score([decoded])[0];
-            byte[] png = HeatmapOverlay.ToPngBytes(decoded, d.Map.Values, null);
-            list.Add(new ReportImage(png, $"{Path.GetFileName(img.Path)} ({img.DefectType}, {kind}) score {img.Score:0.###}"));
+            using (file)
+            {
+                var img = chosen[file.Index];
+                list.Add(new ReportImage(detector.HeatmapPng(file, threshold: null), $"{Path.GetFileName(img.Path)} ({img.DefectType}, {kind}) score {img.Score:0.###}"));
+            }
         }
         return list.ToArray();
     }

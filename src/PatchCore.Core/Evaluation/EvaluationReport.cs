@@ -4,9 +4,6 @@ using System.Text;
 
 namespace PatchCore.Core.Evaluation;
 
-/// <summary>A heatmap overlay for the report's galleries: PNG bytes and a caption (escaped when written).</summary>
-public sealed record ReportImage(byte[] Png, string Caption);
-
 /// <summary>
 /// One self-contained HTML page for an evaluated category: a summary table (metrics, counts, settings, seconds per
 /// phase), the image ROC curve, the pixel ROC curve when there are masks, a histogram of image scores for good vs

@@ -39,7 +39,10 @@ public sealed class DecodedImage : IDisposable
     /// <summary>Model-input pixels, RGB, row-major HWC, [InputHeight, InputWidth, 3].</summary>
     public byte[] InputRgb { get; }
     /// <summary>The original pixels, when kept for overlays; null otherwise.</summary>
-    public Image<Rgb24>? Original { get; private set; }
+    internal Image<Rgb24>? Original { get; private set; }
+
+    /// <summary>True when the original pixels were kept (overlays are drawn on them).</summary>
+    public bool HasOriginal => Original is not null;
 
     public void Dispose()
     {

@@ -8,7 +8,7 @@ namespace PatchCore.Core.Imaging;
 /// sees where the model found something. Colours run from blue (at <c>low</c>) to red (at <c>high</c> and above);
 /// below <c>low</c> the image shows through almost untouched.
 /// </summary>
-public static class HeatmapOverlay
+internal static class HeatmapOverlay
 {
     /// <summary>
     /// Colour range of the overlay. With a threshold, blue starts at half the threshold and red is reached at the

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace PatchCore.Core.Imaging;
 
 /// <summary>Turns decoded model-input pixels into a normalised [B, 3, H, W] float32 tensor for a backbone.</summary>
-public static class InputTensor
+internal static class InputTensor
 {
     /// <summary>All images must share one input size. The tensor is created on the CPU in the current dispose scope.</summary>
     public static Tensor Create(IReadOnlyList<DecodedImage> images, Preprocessing preprocessing)

@@ -1,7 +1,7 @@
 namespace PatchCore.Core.Imaging;
 
 /// <summary>Maps a per-pixel map at model-input geometry back onto the original image's pixels.</summary>
-public static class MapProjection
+internal static class MapProjection
 {
     /// <summary>
     /// Bilinear resampling of <paramref name="inputMap"/> ([InputHeight, InputWidth]) onto the original image

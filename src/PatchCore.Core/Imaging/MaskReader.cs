@@ -5,7 +5,7 @@ using SixLabors.ImageSharp.Processing;
 namespace PatchCore.Core.Imaging;
 
 /// <summary>Ground-truth masks brought to the model geometry of their image with nearest-neighbour resizing.</summary>
-public static class MaskReader
+internal static class MaskReader
 {
     /// <summary>
     /// Reads a mask (any supported format; a pixel is defect when its luminance is over 127) and returns it at the

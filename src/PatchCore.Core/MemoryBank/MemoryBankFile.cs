@@ -7,23 +7,6 @@ using System.Text.Json.Serialization;
 
 namespace PatchCore.Core.MemoryBank;
 
-/// <summary>A bank file could not be used: missing, truncated, corrupted, foreign, of another version or model.</summary>
-public sealed class BankFileException : PatchCoreException
-{
-    public BankFileException(string path, string problem, Exception? inner = null)
-        : base($"{path}: {problem}", inner ?? new InvalidDataException(problem)) { Path = path; Problem = problem; }
-
-    public string Path { get; }
-    public string Problem { get; }
-}
-
-/// <summary>The contents of a bank file: metadata, bank vectors [VectorCount, Dimension] and the serialized FAISS index.</summary>
-public sealed record MemoryBankContent(BankMetadata Metadata, float[] Vectors, byte[] IndexBytes)
-{
-    /// <summary>Hex XxHash128 of the file's content (set when read or written).</summary>
-    public string Checksum { get; init; } = "";
-}
-
 /// <summary>
 /// The versioned bank file:
 /// <code>

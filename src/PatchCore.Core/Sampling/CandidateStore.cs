@@ -13,7 +13,7 @@ namespace PatchCore.Core.Sampling;
 /// a torch matmul on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16 plus 0.5 GiB of
 /// projections. Not thread-safe.
 /// </summary>
-public sealed class CandidateStore : IDisposable
+internal sealed class CandidateStore : IDisposable
 {
     private const long ChunkBytes = 32L << 20;
     private const long BatchBytes = 16L << 20;

@@ -8,7 +8,7 @@ namespace PatchCore.Core.Sampling;
 /// <param name="ProjectionDim">Width of the seeded random projection the greedy runs in.</param>
 /// <param name="StartPoints">Random points whose mean distance seeds the min-distance vector (not selected).</param>
 /// <param name="Seed">Seeds the projection and the start points.</param>
-public sealed record CoresetOptions(
+internal sealed record CoresetOptions(
     double Fraction = 0.1,
     int? Count = null,
     int ProjectionDim = 128,

@@ -8,7 +8,7 @@ namespace PatchCore.Core.Sampling;
 /// <see cref="SelectPlain"/>); <see cref="SelectOnDevice"/> runs the plain loop with torch on a device.
 /// All return original row indices in selection order.
 /// </summary>
-public static class CoresetSampler
+internal static class CoresetSampler
 {
     /// <summary>Fast exact greedy selection (blocked, lazily updated, triangle-inequality pruned).</summary>
     public static long[] Select(CandidateStore store, CoresetOptions options, IProgress<double>? progress = null, CancellationToken ct = default)

@@ -2,6 +2,7 @@ using PatchCore.Core.MemoryBank;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Core.Scoring;
 
@@ -10,7 +11,7 @@ namespace PatchCore.Core.Scoring;
 /// bounded query chunks), max as image score (optionally Eq. 7 reweighted), bilinear upsampling of the patch grid to
 /// the model input and a Gaussian blur.
 /// </summary>
-public sealed class AnomalyScorer
+internal sealed class AnomalyScorer
 {
     /// <summary>Patches re-searched exactly in the first round of <see cref="RefineImageMaxima"/>; each later round doubles it.</summary>
     private const int FirstRefineGroup = 2;
@@ -115,21 +116,9 @@ public sealed class AnomalyScorer
     }
 
     /// <summary>
-    /// Scores a batch: embeddings [B, gridH*gridW, D] (row-major, one image after another) for images of one input
-    /// size. Returns one detection per image.
+    /// Image scores and maps of a batch of images of one input size, from their patch scores [B, gridH*gridW]
+    /// (<see cref="PatchScores"/>, then <see cref="RefineImageMaxima"/>) and embeddings [B, gridH*gridW, D].
     /// </summary>
-    public Detection[] Score(IReadOnlyList<string> sourcePaths, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
-    {
-        int perImage = gridWidth * gridHeight;
-        int b = sourcePaths.Count;
-        if (embeddings.Length != (long)b * perImage * _dimension)
-            throw new ArgumentException($"Expected {b} x {perImage} x {_dimension} embedding values, got {embeddings.Length}.", nameof(embeddings));
-        float[] patch = PatchScores(embeddings);
-        RefineImageMaxima(patch, embeddings, perImage);
-        return FromPatchScores(sourcePaths, patch, embeddings, gridWidth, gridHeight, inputWidth, inputHeight);
-    }
-
-    /// <summary>Image scores and maps from patch scores [B, gridH*gridW] already computed with <see cref="PatchScores"/>.</summary>
     public Detection[] FromPatchScores(IReadOnlyList<string> sourcePaths, float[] patch, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
     {
         int perImage = gridWidth * gridHeight;

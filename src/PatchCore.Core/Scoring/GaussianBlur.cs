@@ -5,7 +5,7 @@ namespace PatchCore.Core.Scoring;
 /// (truncate 4.0, so radius = round(4 sigma); mode 'reflect', i.e. edge-mirrored "d c b a | a b c d").
 /// Hand-written: a few lines, exact border rule, and no tensor round trip for a 224x224 map.
 /// </summary>
-public static class GaussianBlur
+internal static class GaussianBlur
 {
     public static float[] Kernel(double sigma, double truncate = 4.0)
     {

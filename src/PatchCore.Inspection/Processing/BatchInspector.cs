@@ -22,8 +22,7 @@ public sealed class BatchInspector
         public InboxFile File { get; } = file;
         public long Size { get; set; }
         public string? Sha256 { get; set; }
-        public DecodedImage? Image { get; set; }
-        public Detection? Detection { get; set; }
+        public ScoredFile? Scored { get; set; }
         public string? Problem { get; set; }
         public bool Vanished { get; set; }
     }
@@ -58,11 +57,11 @@ public sealed class BatchInspector
         await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeParallelism },
             (item, _) =>
             {
-                Prepare(item, bank.Detector);
+                Prepare(item);
                 return ValueTask.CompletedTask;
             }).ConfigureAwait(false);
 
-        Score(items.Where(i => i.Image is not null).ToArray(), bank.Detector);
+        Score(items.Where(i => !i.Vanished && i.Problem is null).ToArray(), bank.Detector);
         var scoredAt = DateTimeOffset.UtcNow;
 
         var reserved = new HashSet<string>(StringComparer.Ordinal);
@@ -77,9 +76,8 @@ public sealed class BatchInspector
             // Decoded pixels (and the originals kept for overlays) are not needed past the heatmaps.
             foreach (var item in items)
             {
-                item.Image?.Dispose();
-                item.Image = null;
-                item.Detection = null;
+                item.Scored?.Dispose();
+                item.Scored = null;
             }
         }
 
@@ -103,7 +101,7 @@ public sealed class BatchInspector
     }
 
     /// <summary>Size checks, content hash and decode. Any problem with the file becomes a quarantine reason, never an exception.</summary>
-    private void Prepare(Item item, PatchCoreDetector detector)
+    private void Prepare(Item item)
     {
         string path = item.File.Path;
         try
@@ -126,7 +124,6 @@ public sealed class BatchInspector
                 item.Problem = $"file too large: {item.Size} bytes (Inspection:MaxFileBytes is {_options.MaxFileBytes})";
                 return;
             }
-            item.Image = detector.Decode(path);
         }
         catch (FileNotFoundException)
         {
@@ -156,39 +153,28 @@ public sealed class BatchInspector
         }
     }
 
-    /// <summary>Scores the decoded images together; if the batch fails, each image alone, so one bad image cannot sink the others.</summary>
-    private void Score(Item[] decoded, PatchCoreDetector detector)
+    /// <summary>Decodes and scores the checked files through the detector's one path; a file it cannot score is quarantined with the reason.</summary>
+    private static void Score(Item[] items, IImageScorer detector)
     {
-        if (decoded.Length == 0) return;
-        try
+        if (items.Length == 0) return;
+        foreach (var scored in detector.ScoreFiles(items.Select(i => i.File.Path).ToArray(), keepOriginals: true))
         {
-            var detections = detector.Score(decoded.Select(i => i.Image!).ToArray());
-            if (detections.Count != decoded.Length)
-                throw new PatchCoreException($"the detector returned {detections.Count} detections for {decoded.Length} images");
-            for (int i = 0; i < decoded.Length; i++) decoded[i].Detection = detections[i];
-            return;
-        }
-        catch (Exception e) when (decoded.Length > 1 && e is not OutOfMemoryException)
-        {
-            _log.LogWarning(e, "Scoring a batch of {Count} failed ({Error}); scoring each image alone", decoded.Length, e.Message);
-        }
-        foreach (var item in decoded)
-        {
-            try
+            var item = items[scored.Index];
+            if (scored.Succeeded)
             {
-                item.Detection = detector.Score([item.Image!]).Single();
+                item.Scored = scored;
+                continue;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                item.Problem = $"scoring failed ({e.GetType().Name}): {e.Message}";
-            }
+            scored.Dispose();
+            if (File.Exists(item.File.Path)) item.Problem = scored.Reason;
+            else item.Vanished = true;
         }
     }
 
     private async Task<InspectionRecord> BuildRecordAsync(Item item, ActiveBank bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
     {
         string id = Guid.CreateVersion7().ToString("N");
-        if (item.Problem is not null || item.Detection is null)
+        if (item.Problem is not null || item.Scored is null)
         {
             string reason = item.Problem ?? "not scored";
             string destination = Layout.UniqueDestination(_layout.DestinationFolder(Verdict.Quarantined, scoredAt), item.File.Name, reserved);
@@ -197,7 +183,7 @@ public sealed class BatchInspector
             return NewRecord(item, id, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = reason, Score = null, Threshold = null };
         }
 
-        double score = item.Detection.Score;
+        double score = item.Scored.Detection!.Score;
         var verdict = score >= bank.Threshold ? Verdict.Ng : Verdict.Ok;
         string dest = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt), item.File.Name, reserved);
         reserved.Add(dest);
@@ -221,7 +207,7 @@ public sealed class BatchInspector
     };
 
     /// <summary>Written to a temporary name and renamed, so a crash never leaves half a PNG under the final name.</summary>
-    private async Task<string?> WriteHeatmapAsync(Item item, PatchCoreDetector detector, double threshold, string path, CancellationToken abort)
+    private async Task<string?> WriteHeatmapAsync(Item item, IImageScorer detector, double threshold, string path, CancellationToken abort)
     {
         string folder = Path.GetDirectoryName(path)!;
         string temp = Path.Combine(folder, "." + Path.GetFileNameWithoutExtension(path) + ".tmp.png");
@@ -230,7 +216,7 @@ public sealed class BatchInspector
             await _retry.RunAsync($"Writing heatmap {path}", () =>
             {
                 Directory.CreateDirectory(folder);
-                detector.WriteHeatmapOverlay(item.Image!, item.Detection!, temp, threshold);
+                detector.WriteHeatmap(item.Scored!, temp, threshold);
                 File.Move(temp, path, overwrite: true);
             }, abort).ConfigureAwait(false);
             return path;

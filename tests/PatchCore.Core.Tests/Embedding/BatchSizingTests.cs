@@ -1,5 +1,6 @@
 using PatchCore.Core.Devices;
 using Xunit;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Core.Tests.Embedding;
 

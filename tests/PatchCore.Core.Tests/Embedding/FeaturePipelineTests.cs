@@ -1,5 +1,6 @@
 using PatchCore.Core.Imaging;
 using Xunit;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Core.Tests.Embedding;
 

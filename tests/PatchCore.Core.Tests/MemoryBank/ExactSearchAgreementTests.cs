@@ -1,6 +1,7 @@
 using PatchCore.Core.MemoryBank;
 using Xunit;
 using static TorchSharp.torch;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Core.Tests.MemoryBank;
 

@@ -1,5 +1,7 @@
 using PatchCore.Core.MemoryBank;
 using Xunit;
+using PatchCore.Core.Search;
+using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Tests.MemoryBank;
 

@@ -1,6 +1,7 @@
 using PatchCore.Core.Imaging;
 using PatchCore.Core.Sampling;
 using Xunit;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Core.Tests.Sampling;
 
@@ -15,8 +16,8 @@ public class BankBuilderRowStorageTests
         Assert.Equal(CandidateRowStorage.TempFile, options.CandidateRows); // the default
         using var pipeline = new FeaturePipeline(model);
 
-        using var fromFile = PatchCoreBankBuilder.Fit(pipeline, images, options);
-        using var fromMemory = PatchCoreBankBuilder.Fit(pipeline, images, options with { CandidateRows = CandidateRowStorage.Memory });
+        var fromFile = PatchCoreBankBuilder.Fit(pipeline, images, options);
+        var fromMemory = PatchCoreBankBuilder.Fit(pipeline, images, options with { CandidateRows = CandidateRowStorage.Memory });
 
         Assert.Equal(6L * 784, fromFile.Candidates);
         Assert.Equal((long)Math.Floor(6 * 784 * 0.1), fromFile.VectorCount);

@@ -1,6 +1,7 @@
 using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Scoring;
 using Xunit;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Core.Tests.Scoring;
 
@@ -42,7 +43,7 @@ public class AnomalyScorerTests
         var scorer = Scorer(new ScoringOptions(), index);
         // one image, 2x2 grid: patch (1,0) is far from the bank
         float[] embeddings = [0, 0, 30, 30, 10, 0, 0, 10];
-        var d = scorer.Score(["img"], embeddings, gridWidth: 2, gridHeight: 2, inputWidth: 16, inputHeight: 16)[0];
+        var d = scorer.FromPatchScores(["img"], scorer.PatchScores(embeddings), embeddings, gridWidth: 2, gridHeight: 2, inputWidth: 16, inputHeight: 16)[0];
         Assert.Equal(Math.Sqrt(20 * 20 + 20 * 20), d.Score, 3);
         Assert.Equal(16 * 16, d.Map.Values.Length);
         int peak = Array.IndexOf(d.Map.Values, d.Map.Values.Max());

@@ -4,6 +4,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Xunit;
 using Xunit.Abstractions;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Core.Tests.Scoring;
 
@@ -23,20 +24,9 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
 
         var category = MvtecCategory.Load(TestData.Category("bottle"));
         using var detector = PatchCoreDetector.Load(bank.BankPath);
-        var scores = new List<float>();
-        var labels = new List<bool>();
-        foreach (var chunk in category.Test.Chunk(8))
-        {
-            var decoded = chunk.Select(t => detector.DecodeForScoring(t.ImagePath)).ToArray();
-            try
-            {
-                var d = detector.Score(decoded);
-                scores.AddRange(d.Select(x => (float)x.Score));
-                labels.AddRange(chunk.Select(t => t.IsAnomalous));
-            }
-            finally { foreach (var x in decoded) x.Dispose(); }
-        }
-        double auroc = ImageAuroc.Compute(scores.ToArray(), labels.ToArray());
+        var scores = detector.ScoreAll(category.Test.Select(t => t.ImagePath).ToArray()).Select(d => (float)d.Score).ToList();
+        var labels = category.Test.Select(t => t.IsAnomalous).ToArray();
+        double auroc = ImageAuroc.Compute(scores.ToArray(), labels);
         output.WriteLine($"bottle test split: {scores.Count} images, image AUROC {auroc:0.0000}");
         Assert.Equal(83, scores.Count);
         Assert.True(auroc >= 0.95, $"image AUROC {auroc:0.0000} < 0.95");
@@ -59,9 +49,10 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
             img.SaveAsPng(pasted);
         }
         using var detector = PatchCoreDetector.Load(bank.BankPath);
-        using var clean = detector.Decode(good);
-        using var decoded = detector.Decode(pasted);
-        var d = detector.Score([clean, decoded]);
+        var files = detector.ScoreFiles([good, pasted], keepOriginals: true).ToArray();
+        using var clean = files[0];
+        using var decoded = files[1];
+        var d = files.Select(f => f.Detection!).ToArray();
         var map = d[1].Map;
         int argmax = Array.IndexOf(map.Values, map.Values.Max());
         // 256x256 original, resize 256 (no-op), crop 224 at offset 16: the block spans x 134..157, y 74..97 in the map
@@ -71,7 +62,7 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
         Assert.InRange(my, 74 - 8, 97 + 8);
         Assert.True(d[1].Score > d[0].Score);
         string heat = Path.Combine(bank.Directory, "pasted_heatmap.png");
-        detector.WriteHeatmapOverlay(decoded, d[1], heat);
+        detector.WriteHeatmap(decoded, heat);
         using var overlay = Image.Load<Rgb24>(heat);
         Assert.Equal((256, 256), (overlay.Width, overlay.Height));
     }
@@ -102,32 +93,27 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
         Assert.IsType<FaissIndex>(faiss.Index);
         Assert.IsType<ProjectedFlatIndex>(auto.Index);   // a Flat bank on the CPU
         var paths = TestData.Images("bottle", "test/broken_large").Take(3).Concat(TestData.Images("bottle", "test/good").Take(2)).ToArray();
-        var imgs = paths.Select(faiss.DecodeForScoring).ToArray();
-        try
+        var a = faiss.ScoreAll(paths);
+        foreach (var other in new[] { torchSearch, auto })
         {
-            var a = faiss.Score(imgs);
-            foreach (var other in new[] { torchSearch, auto })
-            {
-                var b = other.Score(imgs);
-                for (int i = 0; i < imgs.Length; i++)
-                    for (int p = 0; p < a[i].PatchScores.Length; p++)
-                    {
-                        double x = a[i].PatchScores[p], y = b[i].PatchScores[p];
-                        Assert.True(Math.Abs(x - y) <= 1e-3 * Math.Max(Math.Abs(x), 1e-6), $"{paths[i]} patch {p}: faiss {x} vs {other.Index.GetType().Name} {y}");
-                    }
-            }
-            Assert.True(((ProjectedFlatIndex)auto.Index).ExactDistancesPerQuery < 0.05 * auto.Index.Count, "the projected search pruned little on real embeddings");
-
-            // Approximate: no patch below its exact score, and the image scores exact (the highest patches are re-searched).
-            var c = approximate.Score(imgs);
-            for (int i = 0; i < imgs.Length; i++)
-            {
+            var b = other.ScoreAll(paths);
+            for (int i = 0; i < paths.Length; i++)
                 for (int p = 0; p < a[i].PatchScores.Length; p++)
-                    Assert.True(c[i].PatchScores[p] >= a[i].PatchScores[p] * (1 - 1e-3), $"{paths[i]} patch {p}: approximate {c[i].PatchScores[p]} below exact {a[i].PatchScores[p]}");
-                Assert.Equal(a[i].Score, c[i].Score, a[i].Score * 1e-3);
-            }
+                {
+                    double x = a[i].PatchScores[p], y = b[i].PatchScores[p];
+                    Assert.True(Math.Abs(x - y) <= 1e-3 * Math.Max(Math.Abs(x), 1e-6), $"{paths[i]} patch {p}: faiss {x} vs {other.Index.GetType().Name} {y}");
+                }
         }
-        finally { foreach (var i in imgs) i.Dispose(); }
+        Assert.True(((ProjectedFlatIndex)auto.Index).ExactDistancesPerQuery < 0.05 * auto.Index.Count, "the projected search pruned little on real embeddings");
+
+        // Approximate: no patch below its exact score, and the image scores exact (the highest patches are re-searched).
+        var c = approximate.ScoreAll(paths);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            for (int p = 0; p < a[i].PatchScores.Length; p++)
+                Assert.True(c[i].PatchScores[p] >= a[i].PatchScores[p] * (1 - 1e-3), $"{paths[i]} patch {p}: approximate {c[i].PatchScores[p]} below exact {a[i].PatchScores[p]}");
+            Assert.Equal(a[i].Score, c[i].Score, a[i].Score * 1e-3);
+        }
     }
 
     [DataFact("bottle")]
@@ -137,23 +123,18 @@ public sealed class EndToEndTests(BottleBankFixture bank, ITestOutputHelper outp
         var calibration = detector.Metadata.Calibration;
         Assert.NotEmpty(calibration.HeldOutImages);
         var paths = calibration.HeldOutImages.Select(name => bank.TrainImages.Single(p => Path.GetFileName(p) == name)).ToArray();
-        var imgs = paths.Select(detector.DecodeForScoring).ToArray();
-        try
-        {
-            var scores = detector.Score(imgs).Select(d => d.Score).ToArray();
-            for (int i = 0; i < scores.Length; i++)
-                Assert.Equal(calibration.HeldOutScores[i], scores[i], calibration.HeldOutScores[i] * 1e-5);
-        }
-        finally { foreach (var i in imgs) i.Dispose(); }
+        var scores = detector.ScoreAll(paths).Select(d => d.Score).ToArray();
+        for (int i = 0; i < scores.Length; i++)
+            Assert.Equal(calibration.HeldOutScores[i], scores[i], calibration.HeldOutScores[i] * 1e-5);
     }
 
     [Fact]
     public void AutoSearchPicksTheFastestExactBackend()
     {
-        Assert.Equal(SearchBackend.Projected, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CPU));
-        Assert.Equal(SearchBackend.Torch, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CUDA));
-        Assert.Equal(SearchBackend.Faiss, PatchCoreDetector.ResolveSearch(SearchBackend.Auto, "IVF256,Flat", TorchSharp.DeviceType.CPU));
-        Assert.Equal(SearchBackend.Faiss, PatchCoreDetector.ResolveSearch(SearchBackend.Faiss, "Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.Projected, SearchIndexFactory.Resolve(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.Torch, SearchIndexFactory.Resolve(SearchBackend.Auto, "Flat", TorchSharp.DeviceType.CUDA));
+        Assert.Equal(SearchBackend.Faiss, SearchIndexFactory.Resolve(SearchBackend.Auto, "IVF256,Flat", TorchSharp.DeviceType.CPU));
+        Assert.Equal(SearchBackend.Faiss, SearchIndexFactory.Resolve(SearchBackend.Faiss, "Flat", TorchSharp.DeviceType.CPU));
         Assert.Equal(SearchBackend.ProjectedApproximate, SearchBackends.Parse(" Projected-Approx "));
         var ex = Assert.Throws<PatchCoreException>(() => SearchBackends.Parse("annoy"));
         Assert.Contains("annoy", ex.Message);

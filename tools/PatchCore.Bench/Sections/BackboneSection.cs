@@ -3,6 +3,7 @@ using PatchCore.Core;
 using PatchCore.Core.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Bench.Sections;
 

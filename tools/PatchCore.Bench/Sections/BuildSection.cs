@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PatchCore.Core;
 using PatchCore.Core.Evaluation;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Bench.Sections;
 
@@ -80,7 +81,7 @@ internal sealed class BuildSection : IBenchSection
             lastPhase = p.Phase;
             Report.Progress($"  {task.IndexFactory}: {p.Phase}");
         });
-        using var fitted = PatchCoreBankBuilder.Fit(pipeline, images, options, progress);
+        var fitted = PatchCoreBankBuilder.Fit(pipeline, images, options, progress);
         double total = sw.Elapsed.TotalSeconds;
         return new BuildResult(images.Length, fitted.Candidates, fitted.VectorCount, pipeline.BatchSize,
             fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds, total,

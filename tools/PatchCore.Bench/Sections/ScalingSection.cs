@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Sampling;
+using PatchCore.Core.Search;
 
 namespace PatchCore.Bench.Sections;
 

@@ -3,6 +3,8 @@ using PatchCore.Core;
 using PatchCore.Core.Evaluation;
 using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Scoring;
+using PatchCore.Core.Search;
+using PatchCore.Core.Embedding;
 
 namespace PatchCore.Bench.Sections;
 
@@ -113,7 +115,7 @@ internal sealed class ScoringSection : IBenchSection
             long t2 = Stopwatch.GetTimestamp();
             for (int s = 0; s < scorers.Length; s++)
             {
-                // Orchestration: the calls PatchCoreDetector.Score makes after the embedding, each timed.
+                // Orchestration: the calls PatchCoreDetector.ScoreFiles makes after the embedding, each timed.
                 long t3 = Stopwatch.GetTimestamp();
                 float[] patches = scorers[s].PatchScores(e.Values);
                 bool isProjected = ReferenceEquals(indexes[s], projected);

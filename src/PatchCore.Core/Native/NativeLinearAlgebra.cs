@@ -1,4 +1,4 @@
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Native;
 
 /// <summary>
 /// The dense linear algebra the projected searches need, done by the libraries the FAISS shim already links:

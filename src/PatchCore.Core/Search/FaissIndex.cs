@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
+using PatchCore.Core.Native;
 
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Search;
 
 /// <summary>
 /// A FAISS index (metric L2) behind the native shim libpatchcore_faiss.so. Distances are squared L2.
 /// Searches may run concurrently; Add, Train and SetSearchParameter must not overlap other calls on the same index.
 /// </summary>
-public sealed class FaissIndex : INearestNeighbourIndex
+internal sealed class FaissIndex : INearestNeighbourIndex
 {
     private readonly FaissIndexHandle _handle;
 

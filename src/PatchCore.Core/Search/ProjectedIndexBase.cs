@@ -1,4 +1,4 @@
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Search;
 
 /// <summary>
 /// What the projected indexes share: the bank's rows in one float32 array [Count, Dimension] (an array passed to
@@ -6,7 +6,7 @@ namespace PatchCore.Core.MemoryBank;
 /// are added, queries taken in chunks of at most <see cref="MaxQueryRows"/>, and every call serialised on one lock.
 /// A derived index supplies the fit and the search of one chunk.
 /// </summary>
-public abstract class ProjectedIndexBase : INearestNeighbourIndex
+internal abstract class ProjectedIndexBase : INearestNeighbourIndex
 {
     /// <summary>Largest query rows per chunk.</summary>
     private protected const int MaxQueryRows = 1024;

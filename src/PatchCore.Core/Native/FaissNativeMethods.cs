@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Native;
 
 /// <summary>
 /// P/Invoke declarations for libpatchcore_faiss.so (src/PatchCore.Faiss.Native/faiss_shim.cpp). Functions returning

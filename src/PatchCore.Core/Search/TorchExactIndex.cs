@@ -3,14 +3,14 @@ using PatchCore.Core.Devices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Search;
 
 /// <summary>
 /// Exact k-nearest-neighbour search with torch on a device (CPU or CUDA). The bank is a [N, D] float32 tensor kept on
 /// the device with its squared norms; queries and bank are taken in chunks so that each distance block stays within
 /// the work budget. Distances are squared L2, as FAISS returns them. Not safe for concurrent calls.
 /// </summary>
-public sealed class TorchExactIndex : INearestNeighbourIndex
+internal sealed class TorchExactIndex : INearestNeighbourIndex
 {
     /// <summary>Fewest query rows per chunk before the bank is split instead (keeps matrix products efficient).</summary>
     private const int MinQueryRows = 256;

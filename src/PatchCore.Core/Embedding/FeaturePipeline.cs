@@ -1,24 +1,20 @@
 using PatchCore.Core.Backbones;
 using PatchCore.Core.Devices;
-using PatchCore.Core.Embedding;
 using PatchCore.Core.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PatchCore.Core;
-
-/// <summary>Patch embeddings of one batch, row-major [Count, GridHeight * GridWidth, Dimension].</summary>
-public sealed record EmbeddedBatch(float[] Values, int Count, int GridWidth, int GridHeight, int Dimension)
-{
-    public int PatchesPerImage => GridWidth * GridHeight;
-}
+namespace PatchCore.Core.Embedding;
 
 /// <summary>
 /// Orchestrates file -> pixels -> backbone features -> patch embeddings: the decoder, the hooked backbone and the
 /// embedder, with batch sizes from the work budget. Owns the backbone; dispose it.
 /// </summary>
-public sealed class FeaturePipeline : IDisposable
+internal sealed class FeaturePipeline : IDisposable
 {
+    /// <summary>Without original pixels, a decode window holds this many backbone batches, so images of mixed sizes still batch well.</summary>
+    private const int WindowBatches = 4;
+
     private readonly FeatureExtractor _extractor;
 
     public FeaturePipeline(ModelOptions options)
@@ -31,6 +27,7 @@ public sealed class FeaturePipeline : IDisposable
         Embedder = new PatchEmbedder(options.Embedding);
         Dimension = options.Embedding.OutputDimension(_extractor.Layer2Channels, _extractor.Layer3Channels);
         WorkBudgetBytes = options.WorkBudgetBytes ?? ComputeDevice.DefaultWorkBudgetBytes(Device);
+        DecodeParallelism = options.DecodeParallelism ?? Environment.ProcessorCount;
         var (w, h) = options.Geometry.Crop is int c ? (c, c) : (options.Geometry.Width ?? options.Geometry.ShorterSide!.Value, options.Geometry.Height ?? options.Geometry.ShorterSide!.Value);
         int maxBatch = Device.type == DeviceType.CPU ? WorkSizing.MaxCpuBatch : WorkSizing.MaxDeviceBatch;
         BatchSize = options.BatchSize ?? WorkSizing.BackboneBatchSize(WorkBudgetBytes, w, h, _extractor.Layer2Channels, _extractor.Layer3Channels, Dimension, maxBatch);
@@ -43,9 +40,10 @@ public sealed class FeaturePipeline : IDisposable
     public FeatureExtractor Extractor => _extractor;
     public int Dimension { get; }
     public int BatchSize { get; }
+    public int DecodeParallelism { get; }
     public long WorkBudgetBytes { get; }
 
-    /// <summary>Embeds images that share one input size (split larger lists into <see cref="BatchSize"/> first).</summary>
+    /// <summary>Embeds images that share one input size (at most <see cref="BatchSize"/> of them: see <see cref="DecodedWindow.Batches"/>).</summary>
     public EmbeddedBatch Embed(IReadOnlyList<DecodedImage> images)
     {
         using var scope = NewDisposeScope();
@@ -60,32 +58,12 @@ public sealed class FeaturePipeline : IDisposable
     }
 
     /// <summary>
-    /// Decodes paths with bounded parallelism, in order, yielding batches of at most <see cref="BatchSize"/> images
-    /// of one input size. Decoding of the next batch overlaps nothing: memory holds one batch of pixels at a time.
+    /// Decodes <paramref name="paths"/> in order, in windows that <see cref="DecodedWindow.Batches"/> cuts into backbone
+    /// batches. With <paramref name="keepOriginals"/> (pixels kept for overlays) a window is one batch, so memory holds
+    /// at most one batch of originals; without, a few batches of model-input pixels.
     /// </summary>
-    public IEnumerable<IReadOnlyList<DecodedImage>> DecodeBatches(IReadOnlyList<string> paths, bool keepOriginal = false, CancellationToken ct = default)
-    {
-        for (int start = 0; start < paths.Count; start += BatchSize)
-        {
-            ct.ThrowIfCancellationRequested();
-            int n = Math.Min(BatchSize, paths.Count - start);
-            var decoded = new DecodedImage[n];
-            try
-            {
-                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
-                    i => decoded[i] = Decoder.Decode(paths[start + i], keepOriginal));
-            }
-            catch (AggregateException ex)
-            {
-                foreach (var d in decoded) d?.Dispose();
-                var first = ex.Flatten().InnerExceptions.OrderBy(e => e is ImageLoadException l ? l.FilePath : "", StringComparer.Ordinal).First();
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
-                throw;
-            }
-            foreach (var group in decoded.GroupBy(d => (d.InputWidth, d.InputHeight)))
-                yield return group.ToArray();
-        }
-    }
+    public IEnumerable<DecodedWindow> DecodeWindows(IReadOnlyList<string> paths, bool keepOriginals, CancellationToken ct) =>
+        DecodedWindow.Over(Decoder, paths, keepOriginals ? BatchSize : WindowBatches * BatchSize, keepOriginals, DecodeParallelism, ct);
 
     public void Dispose() => _extractor.Dispose();
 }

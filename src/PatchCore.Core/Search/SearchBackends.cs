@@ -1,4 +1,4 @@
-namespace PatchCore.Core;
+namespace PatchCore.Core.Search;
 
 /// <summary>The names of <see cref="SearchBackend"/> on command lines and in settings files.</summary>
 public static class SearchBackends

@@ -1,4 +1,4 @@
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Native;
 
 /// <summary>A failure inside FAISS (bad factory string, unreadable index file, untrained index, ...).</summary>
 public sealed class FaissException : PatchCoreException

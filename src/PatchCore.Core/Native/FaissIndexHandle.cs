@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace PatchCore.Core.MemoryBank;
+namespace PatchCore.Core.Native;
 
 /// <summary>Owns one native faiss::Index; releasing it deletes the index.</summary>
 internal sealed class FaissIndexHandle : SafeHandleZeroOrMinusOneIsInvalid

@@ -1,0 +1,3 @@
+namespace PatchCore.Core.Backbones;
+
+public enum ChannelOrder { Rgb, Bgr }

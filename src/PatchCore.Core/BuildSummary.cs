@@ -1,0 +1,20 @@
+using PatchCore.Core.Scoring;
+
+namespace PatchCore.Core;
+
+public sealed record BuildSummary
+{
+    public required string BankPath { get; init; }
+    public required string BankId { get; init; }
+    public required int BankImages { get; init; }
+    public required int HeldOutImages { get; init; }
+    public required long Candidates { get; init; }
+    public required long BankVectors { get; init; }
+    public required int Dimension { get; init; }
+    public required string IndexFactory { get; init; }
+    public double? Threshold { get; init; }
+    public required TimeSpan FeatureTime { get; init; }
+    public required TimeSpan CoresetTime { get; init; }
+    public required TimeSpan IndexTime { get; init; }
+    public required TimeSpan CalibrationTime { get; init; }
+}

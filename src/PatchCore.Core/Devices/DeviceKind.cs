@@ -1,0 +1,5 @@
+using TorchSharp;
+
+namespace PatchCore.Core.Devices;
+
+public enum DeviceKind { Auto, Cpu, Cuda }
