@@ -1,0 +1,124 @@
+using PatchCore.Core.Evaluation;
+using PatchCore.Core.Imaging;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PatchCore.Core.Tests.Scoring;
+
+/// <summary>
+/// The one scoring path with images of three sizes interleaved (<see cref="MixedSizeCategory"/>, whole images:
+/// resize 256, no crop): every result, score, map and mask belongs to its own input.
+/// </summary>
+public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHelper output) : IClassFixture<MixedSizeBankFixture>
+{
+    private readonly MixedSizeCategory _category = fixture.Category;
+
+    [Fact]
+    public void EvalAndEachImageScoredAloneAgreeAndTheDistinctImageKeepsItsScore()
+    {
+        var eval = CategoryEvaluator.Run(_category.Root, new EvaluationOptions
+        {
+            Bank = new BuildOptions([], "(in memory)") { Model = MixedSizeBankFixture.WholeImages, CoresetFraction = MixedSizeBankFixture.Coreset },
+            GallerySize = 0,
+        });
+        using var detector = PatchCoreDetector.Load(fixture.Bank);
+
+        Assert.Equal(_category.Test, eval.Images.Select(i => i.Path));
+        foreach (var image in eval.Images)
+        {
+            double alone = detector.ScoreAll([image.Path])[0].Score;
+            output.WriteLine($"{Path.GetFileName(image.Path)} {_category.SizeOf[image.Path]}: eval {image.Score:0.00000}, alone {alone:0.00000}");
+            Assert.Equal(alone, image.Score, alone * 1e-4);
+        }
+        var highest = eval.Images.MaxBy(i => i.Score)!;
+        Assert.Equal(_category.Distinct, highest.Path);
+        Assert.True(highest.Score > 1.2 * eval.Images.Where(i => i.Path != highest.Path).Max(i => i.Score), "the distinct image should stand out");
+        // Masks were paired with their own images (a mask of another size would have failed the evaluation).
+        Assert.NotNull(eval.PixelAuroc);
+    }
+
+    [Fact]
+    public void ScoreFilesYieldsOneResultPerPathInInputOrderWithItsOwnMapAndErrors()
+    {
+        string broken = Path.Combine(_category.Root, "broken.png");
+        File.WriteAllBytes(broken, File.ReadAllBytes(_category.Test[0])[..400]);
+        string missing = Path.Combine(_category.Root, "missing.png");
+        // Interleaved sizes, a truncated file and a missing one among them, and an image twice.
+        string[] paths = [_category.Test[0], broken, .. _category.Test[1..4], missing, .. _category.Test[4..], _category.Test[1]];
+
+        using var detector = PatchCoreDetector.Load(fixture.Bank, new DetectorOptions { BatchSize = 2 });
+        var results = detector.ScoreFiles(paths).ToArray();
+        try
+        {
+            Assert.Equal(paths.Length, results.Length);
+            for (int i = 0; i < paths.Length; i++)
+            {
+                var r = results[i];
+                Assert.Equal(i, r.Index);
+                Assert.Equal(paths[i], r.Path);
+                if (paths[i] == broken || paths[i] == missing)
+                {
+                    Assert.False(r.Succeeded);
+                    Assert.Contains(paths[i], r.Error!.Message);
+                    continue;
+                }
+                Assert.True(r.Succeeded, r.Reason);
+                Assert.Equal(paths[i], r.Detection.SourcePath);
+                Assert.Equal(paths[i], r.Image!.SourcePath);
+                // whole image, shorter side 256: the map has the input's own size
+                Assert.Equal(_category.SizeOf[paths[i]], (r.Detection.Map.Width, r.Detection.Map.Height));
+                Assert.Equal(_category.SizeOf[paths[i]], (r.Image.Width, r.Image.Height));
+                Assert.False(r.Image.HasOriginal);
+            }
+            Assert.Contains("truncated", results[1].Reason);
+            Assert.Equal("file not found", results[5].Reason);
+            // The same image scored twice, in different batches, gets the same score.
+            Assert.Equal(results[2].Score, results[^1].Score, results[2].Score * 1e-4);
+            Assert.Equal(_category.Distinct, results.Where(r => r.Succeeded).MaxBy(r => r.Score)!.Path);
+        }
+        finally
+        {
+            foreach (var r in results) r.Dispose();
+        }
+    }
+
+    [Fact]
+    public void AScorerAbandonedMidwayFreesTheRestAndCanScoreAgain()
+    {
+        using var detector = PatchCoreDetector.Load(fixture.Bank);
+        using (var first = detector.ScoreFiles(_category.Test, keepOriginals: true).First())
+        {
+            Assert.True(first.Image!.HasOriginal);
+            string png = Path.Combine(_category.Root, "first.png");
+            detector.WriteHeatmap(first, png);
+            Assert.Equal(_category.SizeOf[first.Path], ImageSize(png));
+        }
+        Assert.Equal(_category.Test.Length, detector.ScoreAll(_category.Test).Length);
+    }
+
+    private static (int, int) ImageSize(string png)
+    {
+        var info = SixLabors.ImageSharp.Image.Identify(png);
+        return (info.Width, info.Height);
+    }
+}
+
+/// <summary>The mixed-size category and a bank file built from all its training images, as evaluation builds its bank.</summary>
+public sealed class MixedSizeBankFixture : IDisposable
+{
+    public static readonly ModelOptions WholeImages = new() { Geometry = ImageGeometry.Parse("256", "none") };
+    public const double Coreset = 0.1;
+
+    public MixedSizeBankFixture()
+    {
+        Category = MixedSizeCategory.Create();
+        Bank = Path.Combine(Category.Root, "mixed.pcbank");
+        // Evaluation puts every training image into its bank, so none is held out here either.
+        PatchCoreBankBuilder.Build(new BuildOptions(Category.Train, Bank) { Model = WholeImages, CoresetFraction = Coreset, HoldOutFraction = 0 });
+    }
+
+    public MixedSizeCategory Category { get; }
+    public string Bank { get; }
+
+    public void Dispose() => Category.Dispose();
+}
