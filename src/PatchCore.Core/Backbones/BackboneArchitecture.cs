@@ -7,7 +7,7 @@ namespace PatchCore.Core.Backbones;
 /// One ResNet architecture the feature extractor can run: its name, the channel counts of the
 /// layer2 and layer3 outputs PatchCore takes, and whether a pretrained weight file ships with the tool.
 /// </summary>
-public sealed record BackboneArchitecture(string Name, int Layer2Channels, int Layer3Channels, bool HasPackagedWeights)
+internal sealed record BackboneArchitecture(string Name, int Layer2Channels, int Layer3Channels, bool HasPackagedWeights)
 {
     /// <summary>Builds the torchvision module with its default random initialisation; nothing is downloaded.</summary>
     internal ResNet Build() => Name switch

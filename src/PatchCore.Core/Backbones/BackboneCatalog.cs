@@ -4,7 +4,7 @@ using TorchSharp.Modules;
 namespace PatchCore.Core.Backbones;
 
 /// <summary>The backbones known by name (torchvision 0.107.0 architectures).</summary>
-public static class BackboneCatalog
+internal static class BackboneCatalog
 {
     public const string DefaultName = "resnet18";
 

@@ -12,7 +12,7 @@ namespace PatchCore.Core.Evaluation;
 /// text (names, values, captions, paths) is HTML-escaped, and the markup is also well-formed XML (void elements
 /// self-closed), so it can be checked with an XML parser.
 /// </summary>
-public sealed class EvaluationReport
+internal sealed class EvaluationReport
 {
     private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

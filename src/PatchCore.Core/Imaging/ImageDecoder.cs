@@ -10,7 +10,7 @@ namespace PatchCore.Core.Imaging;
 /// image to model geometry: bilinear (triangle, antialiased like PIL) resize, then centre crop. Every failure is
 /// an <see cref="ImageLoadException"/> naming the file and the reason. Thread-safe.
 /// </summary>
-public sealed class ImageDecoder
+internal sealed class ImageDecoder
 {
     public const long DefaultMaxPixels = 50_000_000;
 

@@ -76,9 +76,6 @@ public sealed record ImageGeometry
                 (int)Math.Round((resizedHeight - c) / 2.0, MidpointRounding.ToEven));
     }
 
-    /// <summary>True when every image maps to the same input size (batches can mix any images).</summary>
-    public bool FixedInputSize => Crop is not null || ShorterSide is null;
-
     public override string ToString()
     {
         string resize = ShorterSide is int s ? s.ToString(CultureInfo.InvariantCulture) : $"{Width}x{Height}";

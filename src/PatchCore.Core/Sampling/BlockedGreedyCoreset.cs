@@ -60,14 +60,6 @@ internal sealed class BlockedGreedyCoreset
         _m = new float[n];
     }
 
-    internal int BlockCount => _blocks.Length;
-
-    /// <summary>Counts of pair distances evaluated (pivot-to-centre and point-to-centre), for benchmarks.</summary>
-    internal long PivotDistances { get; private set; }
-    internal long PointDistances { get; private set; }
-    internal long Refreshes { get; private set; }
-    internal long MembersScanned { get; private set; }
-
     public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints, int seed,
         IProgress<double>? progress, CancellationToken ct, int blockSize = DefaultBlockSize) =>
         Build(y, n, dim, seed, blockSize, ct).Run(PlainGreedyCoreset.GatherRows(y, dim, startPoints), count, progress, ct);
@@ -257,7 +249,6 @@ internal sealed class BlockedGreedyCoreset
             float d = ProjectedDistance.Distance(ref pivot, ref centers[(long)k * dim], dim);
             if (d > lo && d < hi) { pendingDistance[active] = d; pendingId[active++] = k; }
         }
-        PivotDistances += t - first;
         if (active == 0)
             return;
 
@@ -266,22 +257,18 @@ internal sealed class BlockedGreedyCoreset
         if (active == 0)
             return;
         int start = block.Start, length = block.Length;
-        Refreshes++;
-        MembersScanned += length;
         if ((long)length * active >= ParallelPairs && _workers > 1 && length >= 2 * _workers)
         {
-            long evaluated = 0;
             int activeCount = active;
             Parallel.For(0, _workers, w =>
             {
                 int s = start + (int)((long)length * w / _workers), e = start + (int)((long)length * (w + 1) / _workers);
-                Interlocked.Add(ref evaluated, UpdateMembers(s, e, centers, pendingDistance, pendingId, activeCount));
+                UpdateMembers(s, e, centers, pendingDistance, pendingId, activeCount);
             });
-            PointDistances += evaluated;
         }
         else
         {
-            PointDistances += UpdateMembers(start, start + length, centers, pendingDistance, pendingId, active);
+            UpdateMembers(start, start + length, centers, pendingDistance, pendingId, active);
         }
         RecomputeMax(ref block);
     }
@@ -315,15 +302,13 @@ internal sealed class BlockedGreedyCoreset
             d.CopyTo(_activeExtra.AsSpan(kept * Extra, Extra));
             kept++;
         }
-        PivotDistances += (long)active * Extra;
         return kept;
     }
 
-    /// <summary>Lowers m for rows [start, end) by the active centres (sorted by distance to the pivot); returns pairs evaluated.</summary>
-    private long UpdateMembers(int start, int end, float[] centers, float[] pivotDistance, int[] ids, int active)
+    /// <summary>Lowers m for rows [start, end) by the active centres (sorted by distance to the pivot).</summary>
+    private void UpdateMembers(int start, int end, float[] centers, float[] pivotDistance, int[] ids, int active)
     {
         int dim = _dim;
-        long evaluated = 0;
         Span<int> batch = stackalloc int[4];
         float[] extra = _activeExtra;
         for (int p = start; p < end; p++)
@@ -354,7 +339,6 @@ internal sealed class BlockedGreedyCoreset
                     if (d1 < mi) mi = d1;
                     if (d2 < mi) mi = d2;
                     if (d3 < mi) mi = d3;
-                    evaluated += 4;
                     found = 0;
                 }
             }
@@ -363,10 +347,8 @@ internal sealed class BlockedGreedyCoreset
                 float d = ProjectedDistance.Distance(ref x, ref centers[(long)batch[f] * dim], dim);
                 if (d < mi) mi = d;
             }
-            evaluated += found;
             _m[p] = mi;
         }
-        return evaluated;
     }
 
     private void RecomputeMax(ref Block block)
