@@ -75,8 +75,8 @@ public class AnomalyScorerTests
         // 40 "images" of 49 patches each against a clustered bank; a coarse projected IVF (2 of 32 lists, shortlist 4)
         // misses many nearest neighbours, so raw image maxima are too high.
         const int dim = 32, perImage = 49, images = 40;
-        var bank = Tests.MemoryBank.VectorData.Clustered(2000, dim, clusters: 40, seed: 31);
-        var queries = Tests.MemoryBank.VectorData.Clustered(perImage * images, dim, clusters: 40, seed: 31, noiseSeed: 32);
+        var bank = Tests.Search.VectorData.Clustered(2000, dim, clusters: 40, seed: 31);
+        var queries = Tests.Search.VectorData.Clustered(perImage * images, dim, clusters: 40, seed: 31, noiseSeed: 32);
         for (int i = 0; i < 20; i++) queries[i * 97 % queries.Length] += 6f;     // a few off-manifold patches
         using var exact = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = 8, RefinedDim = 16 });
         using var ivf = ProjectedIvfIndex.Over(bank, dim, new ProjectedIvfOptions { ProjectionDim = 4, Lists = 32, Probes = 2, Candidates = 4 });

@@ -1,5 +1,6 @@
 using PatchCore.Core.Evaluation;
 using PatchCore.Core.Imaging;
+using PatchCore.Core.Scoring;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -60,6 +61,9 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
                 {
                     Assert.False(r.Succeeded);
                     Assert.Contains(paths[i], r.Error!.Message);
+                    Assert.Equal(ScoreTimings.Zero, r.Timings);
+                    Assert.Null(r.Image);
+                    Assert.Throws<ImageLoadException>(() => r.Score);
                     continue;
                 }
                 Assert.True(r.Succeeded, r.Reason);
@@ -69,6 +73,9 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
                 Assert.Equal(_category.SizeOf[paths[i]], (r.Detection.Map.Width, r.Detection.Map.Height));
                 Assert.Equal(_category.SizeOf[paths[i]], (r.Image.Width, r.Image.Height));
                 Assert.False(r.Image.HasOriginal);
+                // every phase was timed for this image, and decoding was measured for it alone
+                Assert.True(r.Timings.Decode > TimeSpan.Zero && r.Timings.Embedding > TimeSpan.Zero && r.Timings.Search > TimeSpan.Zero && r.Timings.Map > TimeSpan.Zero, $"{paths[i]}: {r.Timings}");
+                Assert.Equal(r.Timings.Decode + r.Timings.Embedding + r.Timings.Search + r.Timings.Map, r.Timings.Total);
             }
             Assert.Contains("truncated", results[1].Reason);
             Assert.Equal("file not found", results[5].Reason);

@@ -3,7 +3,7 @@ using Xunit;
 using PatchCore.Core.Search;
 using PatchCore.Core.Native;
 
-namespace PatchCore.Core.Tests.MemoryBank;
+namespace PatchCore.Core.Tests.Search;
 
 public class FaissIndexTests
 {

@@ -1,4 +1,4 @@
-namespace PatchCore.Core.Tests.MemoryBank;
+namespace PatchCore.Core.Tests.Search;
 
 /// <summary>Seeded random vectors and a brute-force double-precision k-NN reference for the index tests.</summary>
 internal static class VectorData

@@ -3,7 +3,7 @@ using Xunit;
 using static TorchSharp.torch;
 using PatchCore.Core.Search;
 
-namespace PatchCore.Core.Tests.MemoryBank;
+namespace PatchCore.Core.Tests.Search;
 
 /// <summary>Flat FAISS, TorchExactIndex and a double-precision brute force must give the same neighbours.</summary>
 public class ExactSearchAgreementTests
