@@ -14,9 +14,9 @@ public static class CategoryEvaluator
 {
     public static EvaluationResult Run(string categoryDir, EvaluationOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
     {
-        var category = MvtecCategory.Load(categoryDir);
-        var train = category.TrainGood.Where((_, i) => i % Math.Max(1, options.TrainStride) == 0).ToArray();
         if (options.TrainStride < 1) throw new PatchCoreException($"The training stride must be at least 1, got {options.TrainStride}.");
+        var category = MvtecCategory.Load(categoryDir);
+        var train = category.TrainGood.Where((_, i) => i % options.TrainStride == 0).ToArray();
         // Evaluation uses every training image for the bank: no hold-out, no threshold calibration.
         var build = options.Bank with { TrainImages = train, HoldOutFraction = 0 };
         build.Validate();
@@ -36,25 +36,10 @@ public static class CategoryEvaluator
         using var _ = detector;
 
         var test = category.Test;
-        var scores = new float[test.Count];
         var labels = test.Select(t => t.IsAnomalous).ToArray();
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
         var sw = Stopwatch.StartNew();
-        foreach (var file in detector.ScoreFiles(test.Select(t => t.ImagePath).ToArray(), ct: ct))
-        {
-            using (file)
-            {
-                var item = test[file.Index];
-                scores[file.Index] = (float)file.Score; // a test image that cannot be scored fails the evaluation, naming it
-                if (pixels is not null)
-                {
-                    var map = file.Detection!.Map;
-                    if (item.MaskPath is null) pixels.AddNormal(map.Values, item.ImagePath);
-                    else pixels.Add(map.Values, MaskReader.Load(item.MaskPath, file.Image!), map.Width, item.ImagePath);
-                }
-            }
-            progress?.Report(new BuildProgress("scoring", file.Index + 1, test.Count));
-        }
+        float[] scores = ScoreTestSplit(detector, test, pixels, progress, ct);
         double scorePerImage = sw.Elapsed.TotalSeconds / Math.Max(1, test.Count);
 
         var images = test.Select((t, i) => new ScoredImage(t.ImagePath, t.IsAnomalous, t.DefectType, scores[i])).ToArray();
@@ -77,19 +62,7 @@ public static class CategoryEvaluator
             Images = images,
             ImageRoc = ImageAuroc.Curve(scores, labels),
             PixelRoc = pixelMetrics?.Roc,
-            Settings = new Dictionary<string, string>
-            {
-                ["backbone"] = build.Model.Backbone,
-                ["weights"] = pipeline.Extractor.WeightsDescription,
-                ["geometry"] = build.Model.Geometry.ToString(),
-                ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
-                ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
-                ["index"] = fitted.IndexFactory,
-                ["seed"] = build.Seed.ToString(),
-                ["k"] = build.Scoring.NeighbourCount.ToString(),
-                ["train_stride"] = options.TrainStride.ToString(),
-                ["device"] = pipeline.Device.ToString(),
-            },
+            Settings = Settings(build, options, pipeline, fitted),
         };
         if (options.GallerySize <= 0) return result;
 
@@ -101,6 +74,48 @@ public static class CategoryEvaluator
             HighestDefect = Gallery(detector, defects.Take(options.GallerySize), "defect", ct),
         };
     }
+
+    /// <summary>
+    /// Image scores of the test split in its order, through the detector's one scoring path; with masks, every pixel
+    /// of every map goes to <paramref name="pixels"/> with its own image's mask. A test image that cannot be scored
+    /// fails the evaluation, naming it.
+    /// </summary>
+    private static float[] ScoreTestSplit(PatchCoreDetector detector, IReadOnlyList<MvtecTestItem> test, PixelScoreAccumulator? pixels,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
+        var scores = new float[test.Count];
+        foreach (var file in detector.ScoreFiles(test.Select(t => t.ImagePath).ToArray(), ct: ct))
+        {
+            using (file)
+            {
+                var item = test[file.Index];
+                scores[file.Index] = (float)file.Score;
+                if (pixels is not null)
+                {
+                    var map = file.Detection!.Map;
+                    if (item.MaskPath is null) pixels.AddNormal(map.Values, item.ImagePath);
+                    else pixels.Add(map.Values, MaskReader.Load(item.MaskPath, file.Image!), map.Width, item.ImagePath);
+                }
+            }
+            progress?.Report(new BuildProgress("scoring", file.Index + 1, test.Count));
+        }
+        return scores;
+    }
+
+    /// <summary>The settings an evaluation ran with, as the report and the JSON show them.</summary>
+    private static Dictionary<string, string> Settings(BuildOptions build, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted) => new()
+    {
+        ["backbone"] = build.Model.Backbone,
+        ["weights"] = pipeline.Extractor.WeightsDescription,
+        ["geometry"] = build.Model.Geometry.ToString(),
+        ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
+        ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
+        ["index"] = fitted.IndexFactory,
+        ["seed"] = build.Seed.ToString(),
+        ["k"] = build.Scoring.NeighbourCount.ToString(),
+        ["train_stride"] = options.TrainStride.ToString(),
+        ["device"] = pipeline.Device.ToString(),
+    };
 
     /// <summary>Heatmap overlays of <paramref name="images"/>, each scaled to its own map's range.</summary>
     private static ReportImage[] Gallery(PatchCoreDetector detector, IEnumerable<ScoredImage> images, string kind, CancellationToken ct)
