@@ -48,6 +48,7 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
         string[] paths = [_category.Test[0], broken, .. _category.Test[1..4], missing, .. _category.Test[4..], _category.Test[1]];
 
         using var detector = PatchCoreDetector.Load(fixture.Bank, new DetectorOptions { BatchSize = 2 });
+        using var metrics = new ScoringMeasurements();
         var results = detector.ScoreFiles(paths).ToArray();
         try
         {
@@ -82,6 +83,12 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
             // The same image scored twice, in different batches, gets the same score.
             Assert.Equal(results[2].Score, results[^1].Score, results[2].Score * 1e-4);
             Assert.Equal(_category.Distinct, results.Where(r => r.Succeeded).MaxBy(r => r.Score)!.Path);
+            // The library's instruments saw the same: 7 scored, 2 failed, four phases timed per scored image.
+            Assert.Equal(7, results.Count(r => r.Succeeded));
+            Assert.Equal(7, metrics.Images("scored"));
+            Assert.Equal(2, metrics.Images("failed"));
+            Assert.Equal(["decode", "embed", "map", "search"], metrics.PhaseCounts.Keys.Order(StringComparer.Ordinal));
+            Assert.All(metrics.PhaseCounts.Values, n => Assert.Equal(7, n));
         }
         finally
         {
@@ -108,6 +115,49 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
         var info = SixLabors.ImageSharp.Image.Identify(png);
         return (info.Width, info.Height);
     }
+}
+
+/// <summary>What the library's meter (<c>PatchCore</c>) records on the calling thread while it lives.</summary>
+internal sealed class ScoringMeasurements : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly int _thread = Environment.CurrentManagedThreadId;
+    private readonly Dictionary<string, long> _images = new();
+
+    public ScoringMeasurements()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "PatchCore") listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (Environment.CurrentManagedThreadId != _thread || instrument.Name != "patchcore.scoring.images") return;
+            string outcome = (string)Tag(tags, "outcome")!;
+            _images[outcome] = _images.GetValueOrDefault(outcome) + value;
+        });
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (Environment.CurrentManagedThreadId != _thread || instrument.Name != "patchcore.scoring.phase.duration") return;
+            Assert.True(value >= 0, $"negative duration {value}");
+            string phase = (string)Tag(tags, "phase")!;
+            PhaseCounts[phase] = PhaseCounts.GetValueOrDefault(phase) + 1;
+        });
+        _listener.Start();
+    }
+
+    public Dictionary<string, int> PhaseCounts { get; } = new();
+
+    public long Images(string outcome) => _images.GetValueOrDefault(outcome);
+
+    private static object? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
+    {
+        foreach (var tag in tags)
+            if (tag.Key == key) return tag.Value;
+        return null;
+    }
+
+    public void Dispose() => _listener.Dispose();
 }
 
 /// <summary>The mixed-size category and a bank file built from all its training images, as evaluation builds its bank.</summary>
