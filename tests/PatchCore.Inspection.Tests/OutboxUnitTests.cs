@@ -36,7 +36,7 @@ public sealed class OutboxUnitTests : IDisposable
         Path = Path.Combine(_root, id),
         OriginalName = id,
         InboxPath = Path.Combine(_root, "in", id),
-        Verdict = "ok",
+        Verdict = Verdict.Ok,
     };
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
