@@ -148,6 +148,9 @@ public sealed class DaemonFolders : IDisposable
 
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
+    /// <summary>The hash of a file whose content is <paramref name="text"/> in UTF-8.</summary>
+    public static string Sha256Of(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
     public static string Name(int i, string source) =>
         $"img{i.ToString("D4", CultureInfo.InvariantCulture)}{Path.GetExtension(source)}";
 

@@ -40,11 +40,15 @@ public sealed class FakeDaemon : IAsyncDisposable
             services.AddSingleton(sp => new FailingImageMover(new ImageMover(sp.GetRequiredService<Layout>())));
             services.AddSingleton<IImageMover>(sp => sp.GetRequiredService<FailingImageMover>());
         });
-        // Resolved now, so a test can read them after the host is disposed.
+        // Kept, so a test can read them after the host is disposed. The others need valid options: resolved on first
+        // use or at the start, never in here, where a start that must fail validation would fail instead.
         Logs = Host.Services.GetFakeLogCollector();
-        Mover = Host.Services.GetRequiredService<FailingImageMover>();
-        Metrics = Host.Services.GetRequiredService<InspectionMetrics>();
+        _mover = new Lazy<FailingImageMover>(() => Host.Services.GetRequiredService<FailingImageMover>());
+        _metrics = new Lazy<InspectionMetrics>(() => Host.Services.GetRequiredService<InspectionMetrics>());
     }
+
+    private readonly Lazy<FailingImageMover> _mover;
+    private readonly Lazy<InspectionMetrics> _metrics;
 
     /// <summary>Fake folders with a fake bank: id "A", threshold 0.5 unless said otherwise.</summary>
     public static DaemonFolders NewFolders(string bankId = "A", double? threshold = 0.5)
@@ -62,9 +66,9 @@ public sealed class FakeDaemon : IAsyncDisposable
     /// <summary>Appends to results.jsonl whose disk fills half way through (planned failures only).</summary>
     public FailurePlan JournalAppends { get; } = new();
 
-    public FailingImageMover Mover { get; }
+    public FailingImageMover Mover => _mover.Value;
     public FakeLogCollector Logs { get; }
-    public InspectionMetrics Metrics { get; }
+    public InspectionMetrics Metrics => _metrics.Value;
 
     public static async Task<FakeDaemon> StartAsync(DaemonFolders folders, ITestOutputHelper output, params string[] extraArgs)
     {
@@ -85,6 +89,8 @@ public sealed class FakeDaemon : IAsyncDisposable
     {
         await Host.StartAsync();
         _started = true;
+        _ = Mover;
+        _ = Metrics;
     }
 
     /// <summary>The log records with this event id (see InspectionLog).</summary>
