@@ -63,6 +63,19 @@ public sealed class OwnershipTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>With .NET's file locking switched off the lock would hold nothing: the daemon must not start.</summary>
+    [Fact]
+    public void ADaemonWhoseFileLockingIsSwitchedOffRefusesToStart()
+    {
+        using var folders = FakeDaemon.NewFolders(); // its bank is never loaded: the locks come first
+        using var daemon = DaemonProcess.Start(folders.Args(), new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" });
+        Assert.True(daemon.WaitForExit(TimeSpan.FromMinutes(1)), "still running without file locking");
+        output.WriteLine(daemon.Log);
+        Assert.Equal(2, daemon.ExitCode);
+        Assert.Contains("file locking is disabled in this process", daemon.Log);
+        Assert.False(File.Exists(Path.Combine(folders.Outbox, "health.json")), "the refused daemon wrote to the outbox");
+    }
+
     [Fact]
     public void AFolderLockIsExclusiveWithinOneProcessNamesItsHolderAndIsFreedOnDispose()
     {
