@@ -10,6 +10,7 @@ using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
 using PatchCore.Inspection.Outbox;
+using PatchCore.Inspection.Ownership;
 using PatchCore.Inspection.Processing;
 
 namespace PatchCore.Inspection;
@@ -25,7 +26,11 @@ public static class InspectionHost
     /// with --ConfigFile=PATH or PATCHCORE_INSPECTION_CONFIG), environment variables (Inspection__Inbox), command line
     /// (--Inspection:Inbox=DIR).
     /// </summary>
-    public static IHost Build(string[] args, Action<ILoggingBuilder>? logging = null)
+    /// <param name="services">
+    /// Runs after the daemon's own registrations, so a registration made here replaces the daemon's: tests put a fake
+    /// <see cref="IBankLoader"/> here, or an <see cref="IResultLog"/> / <see cref="IImageMover"/> that fails on purpose.
+    /// </param>
+    public static IHost Build(string[] args, Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -52,41 +57,62 @@ public static class InspectionHost
         builder.Services.AddOptions<InspectionOptions>()
             .Bind(builder.Configuration.GetSection(InspectionOptions.Section))
             .ValidateOnStart();
+        AddDaemon(builder.Services);
+        services?.Invoke(builder.Services);
+        return builder.Build();
+    }
 
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<InspectionOptions>>().Value);
-        builder.Services.AddSingleton<InspectionStats>();
-        builder.Services.AddSingleton<WorkerFault>();
-        builder.Services.AddSingleton<IoRetry>();
-        builder.Services.AddSingleton(sp =>
+    private static void AddDaemon(IServiceCollection services)
+    {
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<InspectionOptions>>().Value);
+        services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
             return new Layout(o.InboxPath, o.OutboxPath);
         });
-        builder.Services.AddSingleton(sp => new ResultLog(sp.GetRequiredService<Layout>().ResultsFile));
-        builder.Services.AddSingleton<ImageMover>();
-        builder.Services.AddSingleton<Reconciler>();
-        builder.Services.AddSingleton<BatchInspector>();
-        builder.Services.AddSingleton(sp =>
+
+        // Observability: the host registers IMeterFactory; health.json and the status line read the instruments.
+        services.AddSingleton<InspectionMetrics>();
+        services.AddSingleton<InspectionTotalsCollector>();
+        services.AddSingleton<DaemonStatus>();
+
+        services.AddSingleton<WorkerFault>();
+        services.AddSingleton<IoRetry>();
+        services.AddSingleton<IResultLog>(sp => new ResultLog(sp.GetRequiredService<Layout>().ResultsFile));
+        services.AddSingleton<IImageMover, ImageMover>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<BatchInspector>();
+        services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
             return new InboxIntake(o.InboxPath, TimeSpan.FromMilliseconds(o.SettleMs), TimeSpan.FromMilliseconds(o.RescanIntervalMs),
                 capacity: 2 * o.MaxBatchSize, sp.GetRequiredService<ILogger<InboxIntake>>());
         });
-        builder.Services.AddSingleton(sp =>
+
+        // The one place the daemon meets the detector; everything else sees an IImageScorer.
+        services.AddSingleton<IBankLoader>(sp => new DetectorBankLoader(DetectorOptionsFrom(sp.GetRequiredService<InspectionOptions>())));
+        services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
-            // MaxBatchSize is how many files the worker gathers; the backbone batch stays the library's choice.
-            var detectorOptions = new DetectorOptions(ComputeDevice.Parse(o.Device), MaxPixels: o.MaxPixels)
-            {
-                Search = SearchBackends.Parse(o.Search),
-                DecodeParallelism = o.DecodeParallelism,
-            };
-            return new BankKeeper(o.BankPath, detectorOptions, o.Threshold, TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
-                sp.GetRequiredService<InspectionStats>(), sp.GetRequiredService<ILogger<BankKeeper>>());
+            return new BankKeeper(o.BankPath, sp.GetRequiredService<IBankLoader>(), o.Threshold, TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
+                sp.GetRequiredService<DaemonStatus>(), sp.GetRequiredService<ILogger<BankKeeper>>());
         });
-        // Hosted services stop in reverse order: the reporter stops after the worker and writes the final state.
-        builder.Services.AddHostedService<HealthReporter>();
-        builder.Services.AddHostedService<InspectionWorker>();
-        return builder.Build();
+
+        // Hosted services start in this order and stop in reverse: the folders are owned before anything touches
+        // them, and the reporter stops after the worker and writes the final state.
+        services.AddHostedService<FolderOwnership>();
+        services.AddHostedService<HealthReporter>();
+        services.AddHostedService<InspectionWorker>();
     }
+
+    /// <summary>
+    /// MaxBatchSize is how many files the worker gathers; the backbone batch (BatchSize) stays the library's measured
+    /// choice unless set.
+    /// </summary>
+    public static DetectorOptions DetectorOptionsFrom(InspectionOptions o) =>
+        new(ComputeDevice.Parse(o.Device), BatchSize: o.BatchSize, MaxPixels: o.MaxPixels)
+        {
+            Search = SearchBackends.Parse(o.Search),
+            DecodeParallelism = o.DecodeParallelism,
+        };
 }

@@ -19,8 +19,15 @@ public sealed class InspectionOptions
     /// <summary>Image score at or above which an image is NG; null takes the bank's calibrated threshold.</summary>
     public double? Threshold { get; set; }
 
+    /// <summary>How many settled files the worker gathers into one batch (the intake batch, not the backbone's).</summary>
     public int MaxBatchSize { get; set; } = 8;
+
+    /// <summary>A partial batch is inspected this long after its first file was taken.</summary>
     public int MaxBatchDelayMs { get; set; } = 250;
+
+    /// <summary>Images per backbone forward pass; null = the library's choice from the device's memory.</summary>
+    public int? BatchSize { get; set; }
+
     public string Device { get; set; } = "auto";
     /// <summary>Nearest-neighbour search: auto, faiss, torch, projected or projected-approx (see <see cref="SearchBackends"/>).</summary>
     public string Search { get; set; } = "auto";

@@ -20,6 +20,7 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         Require(errors, o.Outbox, "Inspection:Outbox");
         Range(errors, o.MaxBatchSize, 1, 1024, "Inspection:MaxBatchSize");
         Range(errors, o.MaxBatchDelayMs, 0, 600_000, "Inspection:MaxBatchDelayMs");
+        if (o.BatchSize is { } batch) Range(errors, batch, 1, 1024, "Inspection:BatchSize");
         Range(errors, o.SettleMs, 0, 3_600_000, "Inspection:SettleMs");
         Range(errors, o.RescanIntervalMs, 100, 3_600_000, "Inspection:RescanIntervalMs");
         Range(errors, o.HealthIntervalMs, 100, 3_600_000, "Inspection:HealthIntervalMs");
@@ -67,7 +68,7 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         {
             using var entries = Directory.EnumerateFileSystemEntries(inbox).GetEnumerator();
             entries.MoveNext();
-            ProbeWrite(Path.Combine(inbox, Layout.InboxStateFolder));
+            ProbeWrite(Path.Combine(inbox, Layout.StateFolderName));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -2,12 +2,11 @@ using System.Globalization;
 
 namespace PatchCore.Inspection;
 
-public enum Verdict { Ok, Ng, Quarantined }
-
 /// <summary>Where everything lives under the inbox and the outbox.</summary>
 public sealed class Layout
 {
-    public const string InboxStateFolder = ".inspection";
+    /// <summary>The daemon's own folder in the inbox and in the outbox (hidden: never taken as an image).</summary>
+    public const string StateFolderName = ".inspection";
     public const string ResultsFileName = "results.jsonl";
     public const string HealthFileName = "health.json";
 
@@ -21,13 +20,19 @@ public sealed class Layout
     public string Outbox { get; }
     public string ResultsFile => Path.Combine(Outbox, ResultsFileName);
     public string HealthFile => Path.Combine(Outbox, HealthFileName);
-    public string CheckpointFile => Path.Combine(Outbox, ".inspection", "checkpoint.json");
+    public string CheckpointFile => Path.Combine(OutboxStateFolder, "checkpoint.json");
+
+    /// <summary>The daemon's own files in the inbox: staging and the inbox lock.</summary>
+    public string InboxStateFolder => Path.Combine(Inbox, StateFolderName);
+
+    /// <summary>The daemon's own files in the outbox: checkpoint and the outbox lock.</summary>
+    public string OutboxStateFolder => Path.Combine(Outbox, StateFolderName);
 
     /// <summary>
     /// Same file system as the inbox, so taking an image out of the inbox is one atomic rename; the name is the
     /// record id, which ties a staged file to its record after a crash.
     /// </summary>
-    public string StagingFolder => Path.Combine(Inbox, InboxStateFolder, "staging");
+    public string StagingFolder => Path.Combine(InboxStateFolder, "staging");
 
     public string StagingPath(string recordId, string originalName) =>
         Path.Combine(StagingFolder, recordId + Path.GetExtension(originalName));

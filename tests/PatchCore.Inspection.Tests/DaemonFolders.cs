@@ -9,6 +9,13 @@ namespace PatchCore.Inspection.Tests;
 public sealed class DaemonFolders : IDisposable
 {
     public DaemonFolders(string bankSource)
+        : this()
+    {
+        File.Copy(bankSource, Bank);
+    }
+
+    /// <summary>The folders without a bank file: the test writes one (a fake bank).</summary>
+    public DaemonFolders()
     {
         Root = Directory.CreateTempSubdirectory("patchcore-inspection-").FullName;
         Inbox = Directory.CreateDirectory(Path.Combine(Root, "inbox")).FullName;
@@ -16,7 +23,6 @@ public sealed class DaemonFolders : IDisposable
         Drafts = Directory.CreateDirectory(Path.Combine(Root, "drafts")).FullName;
         Directory.CreateDirectory(Path.Combine(Root, "bank"));
         Bank = Path.Combine(Root, "bank", "current.bin");
-        File.Copy(bankSource, Bank);
     }
 
     public string Root { get; }
@@ -43,6 +49,26 @@ public sealed class DaemonFolders : IDisposable
         string target = Path.Combine(Inbox, name);
         File.Move(draft, target);
         return target;
+    }
+
+    /// <summary>Writes <paramref name="text"/> in the drafts folder and renames it into the inbox (for the fake scorer: a score, or anything else).</summary>
+    public string DropText(string name, string text)
+    {
+        string draft = Path.Combine(Drafts, name);
+        File.WriteAllText(draft, text);
+        string target = Path.Combine(Inbox, name);
+        File.Move(draft, target);
+        return target;
+    }
+
+    /// <summary>The one record of the image that arrived as <paramref name="name"/>.</summary>
+    public JsonElement RecordOf(string name) =>
+        Records().Single(r => r.GetProperty("originalName").GetString() == name);
+
+    public JsonElement Health()
+    {
+        using var health = JsonDocument.Parse(File.ReadAllText(Path.Combine(Outbox, "health.json")));
+        return health.RootElement.Clone();
     }
 
     public List<JsonElement> Records()
@@ -121,6 +147,9 @@ public sealed class DaemonFolders : IDisposable
     }
 
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    /// <summary>The hash of a file whose content is <paramref name="text"/> in UTF-8.</summary>
+    public static string Sha256Of(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     public static string Name(int i, string source) =>
         $"img{i.ToString("D4", CultureInfo.InvariantCulture)}{Path.GetExtension(source)}";

@@ -29,7 +29,8 @@ public sealed partial class DaemonProcess : IDisposable
     /// <summary>The daemon's build output, copied beside the tests with its runtimeconfig and deps files by the project reference.</summary>
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "PatchCore.Inspection.dll");
 
-    public static DaemonProcess Start(IEnumerable<string> args)
+    /// <param name="environment">Variables added to the daemon's environment.</param>
+    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -40,6 +41,7 @@ public sealed partial class DaemonProcess : IDisposable
         info.ArgumentList.Add(DllPath);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
         process.Exited += (_, _) => daemon._exited.TrySetResult();

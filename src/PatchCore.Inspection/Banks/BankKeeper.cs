@@ -5,14 +5,8 @@ using PatchCore.Inspection.Observability;
 
 namespace PatchCore.Inspection.Banks;
 
-/// <summary>A loaded bank and the threshold its verdicts use.</summary>
-public sealed record ActiveBank(PatchCoreDetector Detector, double Threshold)
-{
-    public string BankId => Detector.BankId;
-}
-
 /// <summary>
-/// Owns the detector. Watches the bank file (watcher plus polling of size and mtime); when it is replaced, loads
+/// Owns the scorer. Watches the bank file (watcher plus polling of size and mtime); when it is replaced, loads
 /// the new bank on a background task and offers it to the worker, which switches between batches. A bank that
 /// fails to load, or has no threshold while none is configured, is refused with a logged reason and the old one
 /// stays. Only the worker thread touches <see cref="Current"/>.
@@ -20,24 +14,24 @@ public sealed record ActiveBank(PatchCoreDetector Detector, double Threshold)
 public sealed class BankKeeper : IDisposable
 {
     private readonly string _bankPath;
-    private readonly DetectorOptions _detectorOptions;
+    private readonly IBankLoader _loader;
     private readonly double? _configuredThreshold;
     private readonly TimeSpan _pollInterval;
-    private readonly InspectionStats _stats;
+    private readonly DaemonStatus _status;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _changed = new(0, int.MaxValue);
     private (long Length, DateTime Mtime)? _lastSeen;
     private ActiveBank? _pending;
     private FileSystemWatcher? _watcher;
 
-    public BankKeeper(string bankPath, DetectorOptions detectorOptions, double? configuredThreshold, TimeSpan pollInterval,
-        InspectionStats stats, ILogger<BankKeeper> log)
+    public BankKeeper(string bankPath, IBankLoader loader, double? configuredThreshold, TimeSpan pollInterval,
+        DaemonStatus status, ILogger<BankKeeper> log)
     {
         _bankPath = bankPath;
-        _detectorOptions = detectorOptions;
+        _loader = loader;
         _configuredThreshold = configuredThreshold;
         _pollInterval = pollInterval;
-        _stats = stats;
+        _status = status;
         _log = log;
     }
 
@@ -48,9 +42,8 @@ public sealed class BankKeeper : IDisposable
     {
         _lastSeen = Stamp();
         Current = Load();
-        _stats.BankId = Current.BankId;
-        _log.LogInformation("Bank {Bank} loaded: id {BankId}, threshold {Threshold} ({ThresholdSource})",
-            _bankPath, Current.BankId, Current.Threshold, _configuredThreshold is null ? "from the bank" : "from the configuration");
+        _status.BankId = Current.BankId;
+        _log.BankLoaded(_bankPath, Current.BankId, Current.Threshold, _configuredThreshold is null ? "from the bank" : "from the configuration");
     }
 
     /// <summary>Called by the worker between batches: switches to a newly loaded bank, if any, and disposes the old one.</summary>
@@ -60,9 +53,9 @@ public sealed class BankKeeper : IDisposable
         if (next is null) return false;
         var old = Current;
         Current = next;
-        _stats.BankId = next.BankId;
-        old.Detector.Dispose();
-        _log.LogInformation("Switched bank: {OldId} -> {NewId} (threshold {Threshold})", old.BankId, next.BankId, next.Threshold);
+        _status.BankId = next.BankId;
+        old.Scorer.Dispose();
+        _log.BankSwitched(old.BankId, next.BankId, next.Threshold);
         return true;
     }
 
@@ -103,31 +96,30 @@ public sealed class BankKeeper : IDisposable
         }
         catch (Exception e) when (e is PatchCoreException or IOException or UnauthorizedAccessException)
         {
-            string message = $"Refused the new bank at {_bankPath}: {e.Message}; keeping bank {Current.BankId}";
-            _stats.Error(message);
-            _log.LogError(e, "Refused the new bank at {Bank}: {Reason}; keeping bank {BankId}", _bankPath, e.Message, Current.BankId);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Bank, $"Refused the new bank at {_bankPath}: {e.Message}; keeping bank {Current.BankId}");
+            _log.BankRefused(e, _bankPath, e.Message, Current.BankId);
             return;
         }
         if (loaded.BankId == Current.BankId && _pending is null)
         {
-            loaded.Detector.Dispose();
-            _log.LogInformation("Bank file {Bank} was rewritten with the same content (id {BankId}); nothing to switch", _bankPath, loaded.BankId);
+            loaded.Scorer.Dispose();
+            _log.BankUnchanged(_bankPath, loaded.BankId);
             return;
         }
-        _log.LogInformation("New bank {BankId} loaded in {Ms:F0} ms; switching after the batch in flight", loaded.BankId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        Interlocked.Exchange(ref _pending, loaded)?.Detector.Dispose();
+        _log.BankReplacementLoaded(loaded.BankId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Interlocked.Exchange(ref _pending, loaded)?.Scorer.Dispose();
     }
 
     private ActiveBank Load()
     {
-        var detector = PatchCoreDetector.Load(_bankPath, _detectorOptions);
-        double? threshold = _configuredThreshold ?? detector.Threshold;
+        var scorer = _loader.Load(_bankPath);
+        double? threshold = _configuredThreshold ?? scorer.Threshold;
         if (threshold is null || !double.IsFinite(threshold.Value))
         {
-            detector.Dispose();
+            scorer.Dispose();
             throw new PatchCoreException($"{_bankPath}: the bank has no calibrated threshold and Inspection:Threshold is not set.");
         }
-        return new ActiveBank(detector, threshold.Value);
+        return new ActiveBank(scorer, threshold.Value);
     }
 
     private (long, DateTime)? Stamp()
@@ -153,8 +145,8 @@ public sealed class BankKeeper : IDisposable
     public void Dispose()
     {
         _watcher?.Dispose();
-        Interlocked.Exchange(ref _pending, null)?.Detector.Dispose();
-        Current?.Detector.Dispose();
+        Interlocked.Exchange(ref _pending, null)?.Scorer.Dispose();
+        Current?.Scorer.Dispose();
         _changed.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using PatchCore.Inspection.Observability;
 
 namespace PatchCore.Inspection.Intake;
 
@@ -107,7 +108,7 @@ public sealed class InboxIntake : IDisposable
         };
         _watcher.Error += (_, e) =>
         {
-            _log.LogWarning(e.GetException(), "Inbox watcher error ({Error}); rescanning {Inbox}", e.GetException().Message, _inbox);
+            _log.InboxWatcherError(e.GetException(), e.GetException().Message, _inbox);
             _rescanRequested = true;
         };
         _watcher.EnableRaisingEvents = true;
@@ -152,7 +153,7 @@ public sealed class InboxIntake : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _log.LogError(e, "Cannot list the inbox {Inbox}: {Error}", _inbox, e.Message);
+            _log.InboxUnreadable(e, _inbox, e.Message);
         }
     }
 

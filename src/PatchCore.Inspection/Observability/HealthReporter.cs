@@ -5,25 +5,24 @@ using PatchCore.Inspection.Outbox;
 
 namespace PatchCore.Inspection.Observability;
 
-/// <summary>Contents of Outbox/health.json.</summary>
-public sealed record HealthReport(
-    DateTimeOffset Heartbeat, DateTimeOffset StartedAt, int Pid, string State, string? BankId,
-    long Processed, long Ok, long Ng, long Quarantined, int Backlog, double MsPerImage,
-    DateTimeOffset? LastErrorAt, string? LastError);
-
-/// <summary>Refreshes health.json (atomically) every HealthIntervalMs and logs a status line every StatusIntervalMs.</summary>
+/// <summary>
+/// Refreshes health.json (atomically) every HealthIntervalMs and logs a status line every StatusIntervalMs, both from
+/// the instruments' totals (<see cref="InspectionTotalsCollector"/>) and the <see cref="DaemonStatus"/>.
+/// </summary>
 public sealed class HealthReporter : BackgroundService
 {
     private readonly InspectionOptions _options;
     private readonly Layout _layout;
-    private readonly InspectionStats _stats;
+    private readonly DaemonStatus _status;
+    private readonly InspectionTotalsCollector _totals;
     private readonly ILogger<HealthReporter> _log;
 
-    public HealthReporter(InspectionOptions options, Layout layout, InspectionStats stats, ILogger<HealthReporter> log)
+    public HealthReporter(InspectionOptions options, Layout layout, DaemonStatus status, InspectionTotalsCollector totals, ILogger<HealthReporter> log)
     {
         _options = options;
         _layout = layout;
-        _stats = stats;
+        _status = status;
+        _totals = totals;
         _log = log;
     }
 
@@ -36,11 +35,12 @@ public sealed class HealthReporter : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                WriteHealth();
+                var totals = _totals.Snapshot();
+                WriteHealth(totals);
                 if (DateTime.UtcNow - lastStatus >= status)
                 {
                     lastStatus = DateTime.UtcNow;
-                    LogStatus();
+                    LogStatus(totals);
                 }
                 await Task.Delay(health, stoppingToken).ConfigureAwait(false);
             }
@@ -53,27 +53,26 @@ public sealed class HealthReporter : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        LogStatus();
-        WriteHealth();
+        var totals = _totals.Snapshot();
+        LogStatus(totals);
+        WriteHealth(totals);
     }
 
-    private void LogStatus() =>
-        _log.LogInformation("Status: processed {Processed}, ok {Ok}, ng {Ng}, quarantined {Quarantined}, backlog {Backlog}, {MsPerImage:F1} ms/image, bank {BankId}",
-            _stats.Processed, _stats.Ok, _stats.Ng, _stats.Quarantined, _stats.Backlog(), _stats.MsPerImage, _stats.BankId);
+    private void LogStatus(InspectionTotals t) =>
+        _log.Status(t.Processed, t.Ok, t.Ng, t.Quarantined, t.Backlog, t.MsPerImage, t.Errors, _status.BankId);
 
-    private void WriteHealth()
+    private void WriteHealth(InspectionTotals t)
     {
-        var error = _stats.LastError;
-        var report = new HealthReport(DateTimeOffset.UtcNow, _stats.StartedAt, Environment.ProcessId, _stats.State, _stats.BankId,
-            _stats.Processed, _stats.Ok, _stats.Ng, _stats.Quarantined, _stats.Backlog(), Math.Round(_stats.MsPerImage, 2),
-            error?.At, error?.Message);
+        var error = _status.LastError;
+        var report = new HealthReport(DateTimeOffset.UtcNow, _status.StartedAt, Environment.ProcessId, _status.State, _status.BankId,
+            t.Processed, t.Ok, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors);
         try
         {
             Durable.WriteAllBytes(_layout.HealthFile, JsonSerializer.SerializeToUtf8Bytes(report, RecordJson.Default.HealthReport));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _log.LogWarning(e, "Cannot write {Health}: {Error}", _layout.HealthFile, e.Message);
+            _log.HealthUnwritable(e, _layout.HealthFile, e.Message);
         }
     }
 }

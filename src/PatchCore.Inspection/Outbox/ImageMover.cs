@@ -3,8 +3,6 @@ using System.Text;
 
 namespace PatchCore.Inspection.Outbox;
 
-public enum MoveOutcome { Moved, AlreadyThere, Vanished }
-
 /// <summary>
 /// Takes an image whose record is already durable out of the inbox and to the place the record names, in steps
 /// that can be repeated after a crash at any point:
@@ -14,14 +12,12 @@ public enum MoveOutcome { Moved, AlreadyThere, Vanished }
 /// 3. move staging to the destination (a rename on one file system; across file systems .NET copies then deletes,
 ///    and a copy cut short is detected by its content hash and redone).
 /// </summary>
-public sealed class ImageMover
+public sealed class ImageMover : IImageMover
 {
     private readonly Layout _layout;
 
     public ImageMover(Layout layout) => _layout = layout;
 
-    /// <param name="sourceVerified">true right after scoring, when the inbox file is known to be this record's
-    /// image; false during reconciliation, where the inbox file must match the record's hash.</param>
     public MoveOutcome Complete(InspectionRecord record, bool sourceVerified)
     {
         string staging = _layout.StagingPath(record.Id, record.OriginalName);
@@ -34,7 +30,14 @@ public sealed class ImageMover
             if (!File.Exists(record.InboxPath) || (!sourceVerified && !SameContent(record.InboxPath, record)))
                 return MoveOutcome.Vanished;
             Directory.CreateDirectory(_layout.StagingFolder);
-            File.Move(record.InboxPath, staging);
+            try
+            {
+                File.Move(record.InboxPath, staging);
+            }
+            catch (FileNotFoundException)
+            {
+                return MoveOutcome.Vanished; // removed between the check and the rename
+            }
             staged = true;
         }
 
@@ -62,7 +65,7 @@ public sealed class ImageMover
 
     private static void EnsureReason(InspectionRecord record)
     {
-        if (record.Reason is null || record.Verdict != InspectionRecord.VerdictText(Verdict.Quarantined)) return;
+        if (record.Reason is null || record.Verdict != Verdict.Quarantined) return;
         string reasonPath = Layout.ReasonPath(record.Path);
         if (File.Exists(reasonPath)) return;
         var text = new StringBuilder()

@@ -1,11 +1,11 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace PatchCore.Inspection.Outbox;
 
 /// <summary>
 /// One line of results.jsonl. Written and fsynced before the image leaves the inbox; <see cref="Path"/> is where
 /// the image is going, so the record doubles as the journal entry of its move (see <see cref="Reconciler"/>).
+/// The property order and names are the file's format: readers depend on them.
 /// </summary>
 public sealed record InspectionRecord
 {
@@ -19,28 +19,15 @@ public sealed record InspectionRecord
     public long Size { get; init; }
     public double? Score { get; init; }
     public double? Threshold { get; init; }
-    /// <summary>ok, ng or quarantined.</summary>
-    public required string Verdict { get; init; }
+    /// <summary>Serialised as "ok", "ng" or "quarantined".</summary>
+    public required Verdict Verdict { get; init; }
     public string? Reason { get; init; }
     public string? Heatmap { get; init; }
     public string? BankId { get; init; }
     public DateTimeOffset ReceivedAt { get; init; }
     public DateTimeOffset ScoredAt { get; init; }
 
-    public static string VerdictText(Verdict verdict) => verdict switch
-    {
-        Inspection.Verdict.Ok => "ok",
-        Inspection.Verdict.Ng => "ng",
-        _ => "quarantined",
-    };
-
     public string ToJsonLine() => JsonSerializer.Serialize(this, RecordJson.Default.InspectionRecord);
 
     public static InspectionRecord? FromJsonLine(string line) => JsonSerializer.Deserialize(line, RecordJson.Default.InspectionRecord);
 }
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(InspectionRecord))]
-[JsonSerializable(typeof(Checkpoint))]
-[JsonSerializable(typeof(Observability.HealthReport))]
-internal sealed partial class RecordJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PatchCore.Inspection.Observability;
 using PatchCore.Inspection.Processing;
 
 namespace PatchCore.Inspection.Outbox;
@@ -11,12 +12,12 @@ namespace PatchCore.Inspection.Outbox;
 public sealed class Reconciler
 {
     private readonly Layout _layout;
-    private readonly ResultLog _results;
-    private readonly ImageMover _mover;
+    private readonly IResultLog _results;
+    private readonly IImageMover _mover;
     private readonly IoRetry _retry;
     private readonly ILogger<Reconciler> _log;
 
-    public Reconciler(Layout layout, ResultLog results, ImageMover mover, IoRetry retry, ILogger<Reconciler> log)
+    public Reconciler(Layout layout, IResultLog results, IImageMover mover, IoRetry retry, ILogger<Reconciler> log)
     {
         _layout = layout;
         _results = results;
@@ -29,17 +30,17 @@ public sealed class Reconciler
     {
         long torn = await _retry.RunAsync("Repairing results.jsonl", _results.RepairTornTail, abort).ConfigureAwait(false);
         if (torn > 0)
-            _log.LogWarning("Cut {Bytes} bytes of a record torn by a crash off {Results}; its image is still in the inbox and is scored again", torn, _results.FilePath);
+            _log.TornTailCut(torn, _results.FilePath);
 
         long length = _results.Length;
         long offset = Checkpoint.Read(_layout.CheckpointFile);
         if (offset > length)
         {
-            _log.LogWarning("Checkpoint offset {Offset} is past the end of {Results} ({Length} bytes): the file was replaced; re-examining every record", offset, _results.FilePath, length);
+            _log.CheckpointPastEnd(offset, _results.FilePath, length);
             offset = 0;
         }
 
-        var pending = _results.ReadFrom(offset, line => _log.LogError("Skipping a line of {Results} that is not a record: {Line}", _results.FilePath, line)).ToList();
+        var pending = _results.ReadFrom(offset, line => _log.NotARecord(_results.FilePath, line)).ToList();
         var pendingIds = new HashSet<string>(StringComparer.Ordinal);
         int finished = 0;
         foreach (var record in pending)
@@ -50,10 +51,10 @@ public sealed class Reconciler
             {
                 case MoveOutcome.Moved:
                     finished++;
-                    _log.LogInformation("Recovered: {Name} (record {Id}) moved to {Path} after a restart", record.OriginalName, record.Id, record.Path);
+                    _log.Recovered(record.OriginalName, record.Id, record.Path);
                     break;
                 case MoveOutcome.Vanished:
-                    _log.LogWarning("Record {Id} names {Name}, but the image is neither in the inbox, in staging nor at {Path}: it was removed by hand", record.Id, record.OriginalName, record.Path);
+                    _log.RecordWithoutImage(record.Id, record.OriginalName, record.Path);
                     break;
             }
         }
@@ -61,7 +62,7 @@ public sealed class Reconciler
         await _retry.RunAsync("Returning unrecorded staged files", () => ReturnOrphans(pendingIds), abort).ConfigureAwait(false);
         await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, length), abort).ConfigureAwait(false);
         if (pending.Count > 0)
-            _log.LogInformation("Reconciled {Pending} records after the checkpoint: {Finished} moves finished", pending.Count, finished);
+            _log.Reconciled(pending.Count, finished);
         return finished;
     }
 
@@ -74,7 +75,7 @@ public sealed class Reconciler
             if (pendingIds.Contains(Path.GetFileNameWithoutExtension(file))) continue;
             string back = Layout.UniqueDestination(_layout.Inbox, "recovered-" + Path.GetFileName(file), new HashSet<string>());
             File.Move(file, back);
-            _log.LogWarning("Staged file {File} had no record; returned to the inbox as {Back}", file, back);
+            _log.OrphanReturned(file, back);
         }
     }
 }

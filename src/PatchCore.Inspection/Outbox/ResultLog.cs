@@ -3,11 +3,22 @@ using System.Text;
 namespace PatchCore.Inspection.Outbox;
 
 /// <summary>results.jsonl: one JSON record per line, appended in whole batches and fsynced before any image moves.</summary>
-public sealed class ResultLog
+public sealed class ResultLog : IResultLog
 {
     private readonly string _path;
+    private readonly Func<string, FileStream> _openForAppend;
 
-    public ResultLog(string path) => _path = path;
+    public ResultLog(string path)
+        : this(path, p => new FileStream(p, FileMode.Append, FileAccess.Write, FileShare.Read))
+    {
+    }
+
+    /// <param name="openForAppend">Opens the file for appending; tests pass a stream that fails part way (disk full).</param>
+    internal ResultLog(string path, Func<string, FileStream> openForAppend)
+    {
+        _path = path;
+        _openForAppend = openForAppend;
+    }
 
     public string FilePath => _path;
 
@@ -27,7 +38,7 @@ public sealed class ResultLog
         long before = -1;
         try
         {
-            using var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            using var stream = _openForAppend(_path);
             before = stream.Length;
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
@@ -73,7 +84,6 @@ public sealed class ResultLog
         return length;
     }
 
-    /// <summary>The records that start at or after <paramref name="offset"/>; lines that do not parse are reported, not thrown.</summary>
     public IEnumerable<InspectionRecord> ReadFrom(long offset, Action<string> onBadLine)
     {
         if (!File.Exists(_path)) yield break;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PatchCore.Core;
-using PatchCore.Core.Imaging;
-using PatchCore.Core.Scoring;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
@@ -12,202 +10,212 @@ namespace PatchCore.Inspection.Processing;
 
 /// <summary>
 /// Inspects one batch, in the order that makes a crash at any point recoverable:
-/// check and hash each file, decode (bounded parallelism), score together, write heatmaps, append and fsync
-/// all records, then move each image out of the inbox, then advance the checkpoint.
+/// check and hash each file, score them through the scorer's one path, write heatmaps, append and fsync all
+/// records, then move each image out of the inbox, then advance the checkpoint.
 /// </summary>
 public sealed class BatchInspector
 {
-    private sealed class Item(InboxFile file)
-    {
-        public InboxFile File { get; } = file;
-        public long Size { get; set; }
-        public string? Sha256 { get; set; }
-        public ScoredFile? Scored { get; set; }
-        public string? Problem { get; set; }
-        public bool Vanished { get; set; }
-    }
-
     private readonly InspectionOptions _options;
     private readonly Layout _layout;
-    private readonly ResultLog _results;
-    private readonly ImageMover _mover;
+    private readonly IResultLog _results;
+    private readonly IImageMover _mover;
     private readonly IoRetry _retry;
-    private readonly InspectionStats _stats;
+    private readonly InspectionMetrics _metrics;
+    private readonly DaemonStatus _status;
     private readonly ILogger<BatchInspector> _log;
 
-    public BatchInspector(InspectionOptions options, Layout layout, ResultLog results, ImageMover mover, IoRetry retry,
-        InspectionStats stats, ILogger<BatchInspector> log)
+    public BatchInspector(InspectionOptions options, Layout layout, IResultLog results, IImageMover mover, IoRetry retry,
+        InspectionMetrics metrics, DaemonStatus status, ILogger<BatchInspector> log)
     {
         _options = options;
         _layout = layout;
         _results = results;
         _mover = mover;
         _retry = retry;
-        _stats = stats;
+        _metrics = metrics;
+        _status = status;
         _log = log;
     }
 
-    /// <summary>Inspects the batch; every file it returns is finished (recorded and moved, or vanished).</summary>
+    /// <summary>
+    /// Inspects the batch; every file it returns is finished (recorded and moved, or vanished). If the scorer fails
+    /// as a whole this throws before anything is recorded, and the files stay in the inbox.
+    /// </summary>
     /// <param name="abort">Cancelled only at the shutdown deadline; the restart's reconciliation then finishes the batch.</param>
     public async Task ProcessAsync(IReadOnlyList<InboxFile> batch, ActiveBank bank, CancellationToken abort)
     {
         var started = Stopwatch.GetTimestamp();
-        var items = batch.Select(f => new Item(f)).ToArray();
-
-        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeParallelism },
-            (item, _) =>
-            {
-                Prepare(item);
-                return ValueTask.CompletedTask;
-            }).ConfigureAwait(false);
-
-        Score(items.Where(i => !i.Vanished && i.Problem is null).ToArray(), bank.Detector);
+        var outcomes = CheckAndScore(batch, bank.Scorer, abort);
         var scoredAt = DateTimeOffset.UtcNow;
 
         var reserved = new HashSet<string>(StringComparer.Ordinal);
-        var records = new List<InspectionRecord>();
+        var records = new List<InspectionRecord>(outcomes.Length);
         try
         {
-            foreach (var item in items.Where(i => !i.Vanished))
-                records.Add(await BuildRecordAsync(item, bank, scoredAt, reserved, abort).ConfigureAwait(false));
+            foreach (var outcome in outcomes)
+            {
+                if (outcome is FileOutcome.Vanished)
+                    _log.VanishedBeforeRecord(outcome.File.Name);
+                else
+                    records.Add(await RecordAsync(outcome, bank, scoredAt, reserved, abort).ConfigureAwait(false));
+            }
         }
         finally
         {
             // Decoded pixels (and the originals kept for overlays) are not needed past the heatmaps.
-            foreach (var item in items)
-            {
-                item.Scored?.Dispose();
-                item.Scored = null;
-            }
+            foreach (var scored in outcomes.OfType<FileOutcome.Scored>()) scored.Dispose();
         }
 
-        if (records.Count > 0)
-        {
-            long end = await _retry.RunAsync("Appending to results.jsonl", () => _results.Append(records), abort).ConfigureAwait(false);
-            foreach (var record in records)
-            {
-                var outcome = await _retry.RunAsync($"Moving {record.OriginalName} to {record.Path}", () => _mover.Complete(record, sourceVerified: true), abort).ConfigureAwait(false);
-                if (outcome == MoveOutcome.Vanished)
-                    _log.LogWarning("{Name} disappeared from the inbox after it was scored; its record {Id} stays", record.OriginalName, record.Id);
-                _stats.Count(ParseVerdict(record.Verdict));
-            }
-            await _retry.RunAsync("Syncing outbox folders", () => SyncFolders(records), abort).ConfigureAwait(false);
-            await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, end), abort).ConfigureAwait(false);
-        }
+        if (records.Count > 0) await CommitAsync(records, abort).ConfigureAwait(false);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        _stats.AddBatch(items.Length, elapsed);
-        _log.LogDebug("Batch of {Count} done in {Ms:F0} ms", items.Length, elapsed.TotalMilliseconds);
+        _metrics.BatchDone(batch.Count, elapsed);
+        _log.BatchDone(batch.Count, elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Size checks, content hash and decode. Any problem with the file becomes a quarantine reason, never an exception.</summary>
-    private void Prepare(Item item)
+    /// <summary>The records are durable before any image moves; then the moves, the folders' fsync and the checkpoint.</summary>
+    private async Task CommitAsync(List<InspectionRecord> records, CancellationToken abort)
     {
-        string path = item.File.Path;
+        long end = await _retry.RunAsync("Appending to results.jsonl", () => _results.Append(records), abort).ConfigureAwait(false);
+        var recordedAt = DateTimeOffset.UtcNow;
+        foreach (var record in records) _metrics.Recorded(record.Verdict, recordedAt - record.ReceivedAt);
+
+        foreach (var record in records)
+        {
+            var moved = await _retry.RunAsync($"Moving {record.OriginalName} to {record.Path}", () => _mover.Complete(record, sourceVerified: true), abort).ConfigureAwait(false);
+            if (moved == MoveOutcome.Vanished) _log.VanishedAfterRecord(record.OriginalName, record.Id);
+        }
+        await _retry.RunAsync("Syncing outbox folders", () => SyncFolders(records), abort).ConfigureAwait(false);
+        await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, end), abort).ConfigureAwait(false);
+    }
+
+    /// <summary>One outcome per file of the batch, in its order.</summary>
+    private FileOutcome[] CheckAndScore(IReadOnlyList<InboxFile> batch, IImageScorer scorer, CancellationToken abort)
+    {
+        var outcomes = new FileOutcome?[batch.Count];
+        var facts = new FileFacts[batch.Count];
+        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeParallelism },
+            i => outcomes[i] = Check(batch[i], out facts[i]));
+        Score(batch, facts, outcomes, scorer, abort);
+        return outcomes.Select(o => o!).ToArray();
+    }
+
+    /// <summary>Size checks and content hash. Returns null when the file goes on to the scorer, else its outcome; never throws for a bad file.</summary>
+    private FileOutcome? Check(InboxFile file, out FileFacts facts)
+    {
+        facts = new FileFacts(0, null);
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                item.Vanished = true;
-                return;
-            }
-            item.Size = info.Length;
-            item.Sha256 = ImageMover.Sha256Hex(path);
-            if (item.Size == 0)
-            {
-                item.Problem = "zero-byte file";
-                return;
-            }
-            if (item.Size > _options.MaxFileBytes)
-            {
-                item.Problem = $"file too large: {item.Size} bytes (Inspection:MaxFileBytes is {_options.MaxFileBytes})";
-                return;
-            }
+            var info = new FileInfo(file.Path);
+            if (!info.Exists) return new FileOutcome.Vanished(file);
+            facts = new FileFacts(info.Length, Sha256: null); // what the record says if the file cannot be read
+            facts = facts with { Sha256 = ImageMover.Sha256Hex(file.Path) };
+            if (facts.Size == 0)
+                return new FileOutcome.Quarantined(file, facts, "zero-byte file");
+            if (facts.Size > _options.MaxFileBytes)
+                return new FileOutcome.Quarantined(file, facts, $"file too large: {facts.Size} bytes (Inspection:MaxFileBytes is {_options.MaxFileBytes})");
+            return null;
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            item.Vanished = true;
+            return new FileOutcome.Vanished(file);
         }
-        catch (ImageLoadException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (File.Exists(path)) item.Problem = e.Reason;
-            else item.Vanished = true;
-        }
-        catch (PatchCoreException e)
-        {
-            item.Problem = e.Message;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            item.Problem = $"cannot read the file: {e.Message}";
-        }
-        catch (IOException e)
-        {
-            item.Problem = $"cannot read the file: {e.Message}";
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A decoder bug on one hostile file must not stop the line.
-            item.Problem = $"cannot decode ({e.GetType().Name}): {e.Message}";
+            return new FileOutcome.Quarantined(file, facts, $"cannot read the file: {e.Message}");
         }
     }
 
-    /// <summary>Decodes and scores the checked files through the detector's one path; a file it cannot score is quarantined with the reason.</summary>
-    private static void Score(Item[] items, IImageScorer detector)
+    /// <summary>
+    /// Scores the files that passed the checks, through the scorer's one path; a file it cannot score is quarantined
+    /// with its reason, unless it has left the inbox meanwhile. A scorer that throws fails the whole batch.
+    /// </summary>
+    private static void Score(IReadOnlyList<InboxFile> batch, FileFacts[] facts, FileOutcome?[] outcomes, IImageScorer scorer, CancellationToken abort)
     {
-        if (items.Length == 0) return;
-        foreach (var scored in detector.ScoreFiles(items.Select(i => i.File.Path).ToArray(), keepOriginals: true))
+        int[] waiting = Enumerable.Range(0, batch.Count).Where(i => outcomes[i] is null).ToArray();
+        if (waiting.Length == 0) return;
+        try
         {
-            var item = items[scored.Index];
-            if (scored.Succeeded)
+            foreach (var result in scorer.ScoreFiles(waiting.Select(i => batch[i].Path).ToArray(), keepOriginals: true, abort))
             {
-                item.Scored = scored;
-                continue;
+                int i = waiting[result.Index];
+                var file = batch[i];
+                if (result.Succeeded)
+                {
+                    outcomes[i] = new FileOutcome.Scored(file, facts[i], result);
+                    continue;
+                }
+                result.Dispose();
+                outcomes[i] = File.Exists(file.Path)
+                    ? new FileOutcome.Quarantined(file, facts[i], result.Reason)
+                    : new FileOutcome.Vanished(file);
             }
-            scored.Dispose();
-            if (File.Exists(item.File.Path)) item.Problem = scored.Reason;
-            else item.Vanished = true;
         }
-    }
-
-    private async Task<InspectionRecord> BuildRecordAsync(Item item, ActiveBank bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
-    {
-        string id = Guid.CreateVersion7().ToString("N");
-        if (item.Problem is not null || item.Scored is null)
+        catch
         {
-            string reason = item.Problem ?? "not scored";
-            string destination = Layout.UniqueDestination(_layout.DestinationFolder(Verdict.Quarantined, scoredAt), item.File.Name, reserved);
-            reserved.Add(destination);
-            _log.LogWarning("Quarantining {Name}: {Reason}", item.File.Name, reason);
-            return NewRecord(item, id, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = reason, Score = null, Threshold = null };
+            // Nothing of the batch is recorded: free the images of the results taken so far.
+            foreach (var scored in outcomes.OfType<FileOutcome.Scored>()) scored.Dispose();
+            throw;
         }
-
-        double score = item.Scored.Detection!.Score;
-        var verdict = score >= bank.Threshold ? Verdict.Ng : Verdict.Ok;
-        string dest = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt), item.File.Name, reserved);
-        reserved.Add(dest);
-        string heatmap = _layout.HeatmapPath(verdict, scoredAt, Path.GetFileName(dest));
-        string? written = await WriteHeatmapAsync(item, bank.Detector, bank.Threshold, heatmap, abort).ConfigureAwait(false);
-        return NewRecord(item, id, dest, verdict, bank, scoredAt) with { Score = score, Threshold = bank.Threshold, Heatmap = written };
+        // The scorer owes one result per file; a file it skipped is quarantined rather than taken again for ever.
+        foreach (int i in waiting)
+            outcomes[i] ??= new FileOutcome.Quarantined(batch[i], facts[i], "the scorer returned no result for this file");
     }
 
-    private InspectionRecord NewRecord(Item item, string id, string destination, Verdict verdict, ActiveBank bank, DateTimeOffset scoredAt) => new()
+    private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, ActiveBank bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
     {
-        Id = id,
+        switch (outcome)
+        {
+            case FileOutcome.Quarantined quarantined:
+            {
+                string destination = Reserve(Verdict.Quarantined, quarantined.File.Name, scoredAt, reserved);
+                _log.Quarantining(quarantined.File.Name, quarantined.Reason);
+                return NewRecord(quarantined.File, quarantined.Facts, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = quarantined.Reason };
+            }
+            case FileOutcome.Scored scored:
+            {
+                var verdict = scored.Score >= bank.Threshold ? Verdict.Ng : Verdict.Ok;
+                string destination = Reserve(verdict, scored.File.Name, scoredAt, reserved);
+                string heatmap = _layout.HeatmapPath(verdict, scoredAt, Path.GetFileName(destination));
+                string? written = await WriteHeatmapAsync(scored, bank, heatmap, abort).ConfigureAwait(false);
+                return NewRecord(scored.File, scored.Facts, destination, verdict, bank, scoredAt) with
+                {
+                    Score = scored.Score,
+                    Threshold = bank.Threshold,
+                    Heatmap = written,
+                };
+            }
+            default:
+                throw new UnreachableException($"No record is made for {outcome}.");
+        }
+    }
+
+    private string Reserve(Verdict verdict, string name, DateTimeOffset scoredAt, HashSet<string> reserved)
+    {
+        string destination = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt), name, reserved);
+        reserved.Add(destination);
+        return destination;
+    }
+
+    private static InspectionRecord NewRecord(InboxFile file, FileFacts facts, string destination, Verdict verdict, ActiveBank bank, DateTimeOffset scoredAt) => new()
+    {
+        Id = Guid.CreateVersion7().ToString("N"),
         Path = destination,
-        OriginalName = item.File.Name,
-        InboxPath = item.File.Path,
-        Sha256 = item.Sha256,
-        Size = item.Size,
-        Verdict = InspectionRecord.VerdictText(verdict),
+        OriginalName = file.Name,
+        InboxPath = file.Path,
+        Sha256 = facts.Sha256,
+        Size = facts.Size,
+        Verdict = verdict,
         BankId = bank.BankId,
-        ReceivedAt = item.File.ReceivedAt,
+        ReceivedAt = file.ReceivedAt,
         ScoredAt = scoredAt,
     };
 
-    /// <summary>Written to a temporary name and renamed, so a crash never leaves half a PNG under the final name.</summary>
-    private async Task<string?> WriteHeatmapAsync(Item item, IImageScorer detector, double threshold, string path, CancellationToken abort)
+    /// <summary>
+    /// Written to a temporary name and renamed, so a crash never leaves half a PNG under the final name. Disk full
+    /// and permission errors are retried; any other failure leaves the record without a heatmap.
+    /// </summary>
+    private async Task<string?> WriteHeatmapAsync(FileOutcome.Scored scored, ActiveBank bank, string path, CancellationToken abort)
     {
         string folder = Path.GetDirectoryName(path)!;
         string temp = Path.Combine(folder, "." + Path.GetFileNameWithoutExtension(path) + ".tmp.png");
@@ -216,7 +224,7 @@ public sealed class BatchInspector
             await _retry.RunAsync($"Writing heatmap {path}", () =>
             {
                 Directory.CreateDirectory(folder);
-                detector.WriteHeatmap(item.Scored!, temp, threshold);
+                bank.Scorer.WriteHeatmap(scored.Result, temp, bank.Threshold);
                 File.Move(temp, path, overwrite: true);
             }, abort).ConfigureAwait(false);
             return path;
@@ -224,8 +232,8 @@ public sealed class BatchInspector
         catch (Exception e) when (e is not OperationCanceledException && !IoRetry.IsTransient(e))
         {
             Durable.TryDelete(temp);
-            _stats.Error($"Heatmap of {item.File.Name} failed: {e.Message}");
-            _log.LogError(e, "Heatmap of {Name} failed: {Error}; the record goes without one", item.File.Name, e.Message);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Heatmap, $"Heatmap of {scored.File.Name} failed: {e.Message}");
+            _log.HeatmapFailed(e, scored.File.Name, e.Message);
             return null;
         }
     }
@@ -235,11 +243,4 @@ public sealed class BatchInspector
         foreach (string folder in records.Select(r => Path.GetDirectoryName(r.Path)!).Distinct(StringComparer.Ordinal))
             Durable.FsyncFolder(folder);
     }
-
-    private static Verdict ParseVerdict(string text) => text switch
-    {
-        "ok" => Verdict.Ok,
-        "ng" => Verdict.Ng,
-        _ => Verdict.Quarantined,
-    };
 }

@@ -20,23 +20,26 @@ public sealed class InspectionWorker : BackgroundService
     private readonly InboxIntake _intake;
     private readonly Reconciler _reconciler;
     private readonly BatchInspector _inspector;
-    private readonly InspectionStats _stats;
+    private readonly DaemonStatus _status;
+    private readonly InspectionTotalsCollector _totals;
     private readonly WorkerFault _fault;
     private readonly ILogger<InspectionWorker> _log;
+    private readonly BatchGatherer _gatherer;
     private readonly CancellationTokenSource _abort = new();
 
     public InspectionWorker(InspectionOptions options, BankKeeper banks, InboxIntake intake, Reconciler reconciler,
-        BatchInspector inspector, InspectionStats stats, WorkerFault fault, ILogger<InspectionWorker> log)
+        BatchInspector inspector, DaemonStatus status, InspectionTotalsCollector totals, WorkerFault fault, ILogger<InspectionWorker> log)
     {
         _options = options;
         _banks = banks;
         _intake = intake;
         _reconciler = reconciler;
         _inspector = inspector;
-        _stats = stats;
+        _status = status;
+        _totals = totals;
         _fault = fault;
         _log = log;
-        _stats.Backlog = () => _intake.Backlog;
+        _gatherer = new BatchGatherer(options.MaxBatchSize, TimeSpan.FromMilliseconds(options.MaxBatchDelayMs));
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -47,7 +50,7 @@ public sealed class InspectionWorker : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stats.State = "stopping";
+        _status.State = "stopping";
         using var deadline = cancellationToken.Register(() => _abort.Cancel());
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -58,19 +61,20 @@ public sealed class InspectionWorker : BackgroundService
         Task intake = Task.CompletedTask, bankWatch = Task.CompletedTask;
         try
         {
-            _stats.State = "reconciling";
+            _status.State = "reconciling";
             await _reconciler.RunAsync(_abort.Token).ConfigureAwait(false);
-            _stats.State = "running";
+            _status.State = "running";
             intake = _intake.RunAsync(stoppingToken);
             bankWatch = _banks.WatchAsync(stoppingToken);
-            _log.LogInformation("Watching {Inbox} (batches of up to {Batch}, settle {Settle} ms)", _options.InboxPath, _options.MaxBatchSize, _options.SettleMs);
+            _log.Watching(_options.InboxPath, _options.MaxBatchSize, _options.SettleMs);
 
             while (!stoppingToken.IsCancellationRequested)
             {
                 List<InboxFile> batch;
                 try
                 {
-                    batch = await GatherAsync(stoppingToken).ConfigureAwait(false);
+                    // Stopping while gathering: nothing has been done to those files; they stay in the inbox.
+                    batch = await _gatherer.GatherAsync(_intake.Ready, file => _intake.Release(file.Path), stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -83,23 +87,23 @@ public sealed class InspectionWorker : BackgroundService
                 _banks.SwitchIfReplaced();
                 await InspectAsync(batch).ConfigureAwait(false);
             }
-            _log.LogInformation("Stopped taking files; {Processed} processed in this run", _stats.Processed);
+            _log.StoppedTaking(_totals.Snapshot().Processed);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            _log.LogWarning("Shutdown deadline reached with work in flight; the next start finishes it");
+            _log.ShutdownDeadline();
         }
         catch (Exception e)
         {
             _fault.Fail(e);
-            _stats.Error($"Worker failed: {e.Message}");
-            _log.LogCritical(e, "The inspection worker failed: {Error}", e.Message);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Worker, $"Worker failed: {e.Message}");
+            _log.WorkerFailed(e, e.Message);
             throw;
         }
         finally
         {
             await Task.WhenAll(intake, bankWatch).ConfigureAwait(false);
-            _stats.State = "stopped";
+            _status.State = "stopped";
         }
     }
 
@@ -117,8 +121,8 @@ public sealed class InspectionWorker : BackgroundService
         {
             // Not a file problem (those are quarantined): the reconciliation finishes whatever was recorded, and the
             // rest stays in the inbox for the next rescan.
-            _stats.Error($"Batch failed: {e.Message}");
-            _log.LogError(e, "A batch of {Count} failed: {Error}; reconciling and retrying its files", batch.Count, e.Message);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Batch, $"Batch failed: {e.Message}");
+            _log.BatchFailed(e, batch.Count, e.Message);
             await Task.Delay(TimeSpan.FromSeconds(1), _abort.Token).ConfigureAwait(false);
             await _reconciler.RunAsync(_abort.Token).ConfigureAwait(false);
         }
@@ -128,50 +132,9 @@ public sealed class InspectionWorker : BackgroundService
         }
     }
 
-    /// <summary>Waits for a first file, then gathers more until the batch is full or MaxBatchDelayMs has passed.</summary>
-    private async Task<List<InboxFile>> GatherAsync(CancellationToken stop)
-    {
-        var reader = _intake.Ready;
-        var batch = new List<InboxFile> { await reader.ReadAsync(stop).ConfigureAwait(false) };
-        var deadline = DateTime.UtcNow.AddMilliseconds(_options.MaxBatchDelayMs);
-        try
-        {
-            while (batch.Count < _options.MaxBatchSize)
-            {
-                while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var more)) batch.Add(more);
-                var remaining = deadline - DateTime.UtcNow;
-                if (batch.Count >= _options.MaxBatchSize || remaining <= TimeSpan.Zero) break;
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                wait.CancelAfter(remaining);
-                try
-                {
-                    if (!await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false)) break;
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    break;
-                }
-            }
-            return batch;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping while gathering: nothing has been done to these files; they stay in the inbox.
-            foreach (var file in batch) _intake.Release(file.Path);
-            throw;
-        }
-    }
-
     public override void Dispose()
     {
         _abort.Dispose();
         base.Dispose();
     }
-}
-
-/// <summary>Set when the worker dies of an unexpected error, so the process exits non-zero.</summary>
-public sealed class WorkerFault
-{
-    public Exception? Error { get; private set; }
-    public void Fail(Exception e) => Error = e;
 }

@@ -13,12 +13,12 @@ public sealed class IoRetry
     private static readonly TimeSpan First = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Max = TimeSpan.FromSeconds(30);
     private readonly ILogger _log;
-    private readonly InspectionStats _stats;
+    private readonly DaemonStatus _status;
 
-    public IoRetry(ILogger<IoRetry> log, InspectionStats stats)
+    public IoRetry(ILogger<IoRetry> log, DaemonStatus status)
     {
         _log = log;
-        _stats = stats;
+        _status = status;
     }
 
     public async Task<T> RunAsync<T>(string what, Func<T> action, CancellationToken abort)
@@ -32,8 +32,8 @@ public sealed class IoRetry
             }
             catch (Exception e) when (IsTransient(e))
             {
-                _stats.Error($"{what}: {e.Message}");
-                _log.LogError(e, "{What} failed (attempt {Attempt}): {Error}; retrying in {DelayMs} ms", what, attempt, e.Message, (int)delay.TotalMilliseconds);
+                _status.ReportError(InspectionMetrics.ErrorTypes.Io, $"{what}: {e.Message}");
+                _log.Retrying(e, what, attempt, e.Message, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, abort).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(Max.Ticks, delay.Ticks * 2));
             }

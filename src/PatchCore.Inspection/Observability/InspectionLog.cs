@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+
+namespace PatchCore.Inspection.Observability;
+
+/// <summary>
+/// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
+/// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
+/// 5xx health, 6xx ownership. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
+/// </summary>
+internal static partial class InspectionLog
+{
+    // Intake
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Inbox watcher error ({Error}); rescanning {Inbox}")]
+    public static partial void InboxWatcherError(this ILogger log, Exception exception, string error, string inbox);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Cannot list the inbox {Inbox}: {Error}")]
+    public static partial void InboxUnreadable(this ILogger log, Exception exception, string inbox, string error);
+
+    // Processing
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Watching {Inbox} (batches of up to {Batch}, settle {Settle} ms)")]
+    public static partial void Watching(this ILogger log, string inbox, int batch, int settle);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Stopped taking files; {Processed} processed in this run")]
+    public static partial void StoppedTaking(this ILogger log, long processed);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Shutdown deadline reached with work in flight; the next start finishes it")]
+    public static partial void ShutdownDeadline(this ILogger log);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Critical, Message = "The inspection worker failed: {Error}")]
+    public static partial void WorkerFailed(this ILogger log, Exception exception, string error);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A batch of {Count} failed: {Error}; reconciling and retrying its files")]
+    public static partial void BatchFailed(this ILogger log, Exception exception, int count, string error);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Debug, Message = "Batch of {Count} done in {Ms:F0} ms")]
+    public static partial void BatchDone(this ILogger log, int count, double ms);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Quarantining {Name}: {Reason}")]
+    public static partial void Quarantining(this ILogger log, string name, string reason);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "{Name} disappeared from the inbox before it was recorded; no record")]
+    public static partial void VanishedBeforeRecord(this ILogger log, string name);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "{Name} disappeared from the inbox after it was scored; its record {Id} stays")]
+    public static partial void VanishedAfterRecord(this ILogger log, string name, string id);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "Heatmap of {Name} failed: {Error}; the record goes without one")]
+    public static partial void HeatmapFailed(this ILogger log, Exception exception, string name, string error);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Error, Message = "{What} failed (attempt {Attempt}): {Error}; retrying in {DelayMs} ms")]
+    public static partial void Retrying(this ILogger log, Exception exception, string what, int attempt, string error, int delayMs);
+
+    // Outbox
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Cut {Bytes} bytes of a record torn by a crash off {Results}; its image is still in the inbox and is scored again")]
+    public static partial void TornTailCut(this ILogger log, long bytes, string results);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Checkpoint offset {Offset} is past the end of {Results} ({Length} bytes): the file was replaced; re-examining every record")]
+    public static partial void CheckpointPastEnd(this ILogger log, long offset, string results, long length);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Skipping a line of {Results} that is not a record: {Line}")]
+    public static partial void NotARecord(this ILogger log, string results, string line);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "Recovered: {Name} (record {Id}) moved to {Path} after a restart")]
+    public static partial void Recovered(this ILogger log, string name, string id, string path);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Record {Id} names {Name}, but the image is neither in the inbox, in staging nor at {Path}: it was removed by hand")]
+    public static partial void RecordWithoutImage(this ILogger log, string id, string name, string path);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "Staged file {File} had no record; returned to the inbox as {Back}")]
+    public static partial void OrphanReturned(this ILogger log, string file, string back);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Reconciled {Pending} records after the checkpoint: {Finished} moves finished")]
+    public static partial void Reconciled(this ILogger log, int pending, int finished);
+
+    // Banks
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Bank {Bank} loaded: id {BankId}, threshold {Threshold} ({ThresholdSource})")]
+    public static partial void BankLoaded(this ILogger log, string bank, string bankId, double threshold, string thresholdSource);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Switched bank: {OldId} -> {NewId} (threshold {Threshold})")]
+    public static partial void BankSwitched(this ILogger log, string oldId, string newId, double threshold);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Refused the new bank at {Bank}: {Reason}; keeping bank {BankId}")]
+    public static partial void BankRefused(this ILogger log, Exception exception, string bank, string reason, string bankId);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Bank file {Bank} was rewritten with the same content (id {BankId}); nothing to switch")]
+    public static partial void BankUnchanged(this ILogger log, string bank, string bankId);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "New bank {BankId} loaded in {Ms:F0} ms; switching after the batch in flight")]
+    public static partial void BankReplacementLoaded(this ILogger log, string bankId, double ms);
+
+    // Health
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Status: processed {Processed}, ok {Ok}, ng {Ng}, quarantined {Quarantined}, backlog {Backlog}, {MsPerImage:F1} ms/image, errors {Errors}, bank {BankId}")]
+    public static partial void Status(this ILogger log, long processed, long ok, long ng, long quarantined, int backlog, double msPerImage, long errors, string? bankId);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Cannot write {Health}: {Error}")]
+    public static partial void HealthUnwritable(this ILogger log, Exception exception, string health, string error);
+
+    // Ownership
+
+    [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Holding {Folder} for this daemon (pid {Pid}; lock {LockFile})")]
+    public static partial void FolderOwned(this ILogger log, string folder, int pid, string lockFile);
+}

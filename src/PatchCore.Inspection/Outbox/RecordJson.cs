@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+using PatchCore.Inspection.Observability;
+using PatchCore.Inspection.Ownership;
+
+namespace PatchCore.Inspection.Outbox;
+
+/// <summary>Source-generated JSON for every file the daemon writes: results.jsonl, the checkpoint, health.json and the lock holders.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(InspectionRecord))]
+[JsonSerializable(typeof(Checkpoint))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(LockHolder))]
+internal sealed partial class RecordJson : JsonSerializerContext;

@@ -1,0 +1,20 @@
+using System.Text.Json;
+
+namespace PatchCore.Inspection.Tests.Fakes;
+
+/// <summary>The bank file the fake loader reads: a small JSON object, <c>{"id": "A", "threshold": 0.5}</c>.</summary>
+public sealed record FakeBank(string Id, double? Threshold)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Writes beside the target and renames over it, as the bank builder does (what hot reload expects).</summary>
+    public static void Write(string path, string id, double? threshold)
+    {
+        string temp = path + ".new";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(new FakeBank(id, threshold), Json));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static FakeBank Read(string path) =>
+        JsonSerializer.Deserialize<FakeBank>(File.ReadAllBytes(path), Json) ?? throw new JsonException("null");
+}
