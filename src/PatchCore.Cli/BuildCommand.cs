@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using PatchCore.Core;
 
 namespace PatchCore.Cli;
@@ -10,13 +11,12 @@ internal static class BuildCommand
         var common = new CommonOptions();
         var train = new Option<DirectoryInfo>("--train") { Description = "Folder of good images (searched recursively).", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "The bank file to write.", Required = true };
-        var holdOut = new Option<double>("--holdout") { Description = "Share of good images kept out of the bank to calibrate the threshold.", DefaultValueFactory = _ => 0.1 };
-        var cmd = new Command("build", "Build a memory bank from a folder of good images. " + ExitCodes.HelpText) { train, output, holdOut };
+        var cmd = new Command("build", "Build a memory bank from a folder of good images. " + ExitCodes.HelpText) { train, output };
         common.AddTo(cmd);
         cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
         {
             var images = ImagePaths.TrainingFolder(r.GetValue(train)!.FullName);
-            var options = common.ToBuildOptions(r, images, r.GetValue(output)!.FullName) with { HoldOutFraction = r.GetValue(holdOut) };
+            var options = common.ToBuildOptions(r, images, r.GetValue(output)!.FullName);
             options.Validate();
             ConsoleUi.Info($"Building a bank from {images.Count} images in {r.GetValue(train)!.FullName} ({options.Model.Backbone}, {options.Model.Geometry}, coreset {(options.CoresetCount is int c ? c.ToString() : options.CoresetFraction.ToString("0.###"))}, index {options.IndexFactory}).");
             var summary = ConsoleUi.WithProgress(["features", "coreset", "index", "calibration"], progress =>
@@ -26,11 +26,15 @@ internal static class BuildCommand
                   id {summary.BankId}
                   images: {summary.BankImages} in the bank, {summary.HeldOutImages} held out for calibration
                   patches: {summary.Candidates:N0} candidates -> {summary.BankVectors:N0} bank vectors of {summary.Dimension} dimensions, index {summary.IndexFactory}
-                  threshold: {(summary.Threshold is double t ? t.ToString("0.####") : "none (no images held out)")}
+                  thresholds: {Thresholds(summary)}
                   seconds: features {summary.FeatureTime.TotalSeconds:0.0}, coreset {summary.CoresetTime.TotalSeconds:0.0}, index {summary.IndexTime.TotalSeconds:0.0}, calibration {summary.CalibrationTime.TotalSeconds:0.0}
                 """);
             return ExitCodes.Ok;
         })));
         return cmd;
     }
+
+    private static string Thresholds(BuildSummary s) => s.Threshold is double ng
+        ? string.Create(CultureInfo.InvariantCulture, $"ng {ng:0.####}, review {s.ReviewThreshold:0.####}, pixel {s.PixelThreshold:0.####} (from the held-out good images)")
+        : "none (no images held out)";
 }

@@ -20,10 +20,12 @@ internal sealed class CommonOptions
     public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Images per backbone batch (default: sized from free memory)." };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the coreset's projection and start points.", DefaultValueFactory = _ => 0 };
     public Option<string> Embedding { get; } = new("--embedding") { Description = "paper (1024-D, default) or concat (anomalib's, 384-D for resnet18).", DefaultValueFactory = _ => "paper" };
+    public Option<double> HoldOut { get; } = new("--holdout") { Description = "Share of good images kept out of the bank to calibrate the thresholds (0 = every image in the bank, no thresholds).", DefaultValueFactory = _ => 0.1 };
+    public Option<FileInfo?> Roi { get; } = new("--roi") { Description = "Region-of-interest mask (any size; white = inspect, black = ignore), stored in the bank." };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Coreset, Index, Device, BatchSize, Seed, Embedding })
+        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Coreset, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
             command.Add(o);
     }
 
@@ -53,6 +55,8 @@ internal sealed class CommonOptions
             CoresetCount = count,
             Seed = r.GetValue(Seed),
             IndexFactory = index.Equals("flat", StringComparison.OrdinalIgnoreCase) ? "Flat" : index,
+            HoldOutFraction = r.GetValue(HoldOut),
+            Roi = r.GetValue(Roi) is { } roi ? RegionOfInterest.Load(roi.FullName) : null,
         };
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using PatchCore.Core;
 using PatchCore.Core.Evaluation;
+using PatchCore.Core.Scoring;
 using PatchCore.Core.Search;
 
 namespace PatchCore.Cli;
@@ -56,7 +57,21 @@ internal static class EvalCommand
         // The table is the command's result: stdout (wide enough not to truncate when redirected).
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
+        if (r.Thresholds is { } t && r.GoodVerdicts is { } good && r.DefectVerdicts is { } defect)
+        {
+            var verdicts = new Table().Title(string.Create(CultureInfo.InvariantCulture,
+                $"verdicts at the thresholds calibrated on {r.HeldOutImages} held-out good images: ng {t.Ng:0.####}, review {F(t.Review)}, pixel {F(t.Pixel)}"));
+            verdicts.AddColumns("test images", "ok", "review", "ng");
+            foreach (var (name, c) in new[] { ("good", good), ("defect", defect) })
+                verdicts.AddRow($"{name} ({c.Total})", Share(c, c.Ok), Share(c, c.Review), Share(c, c.Ng));
+            AnsiConsole.Write(verdicts);
+        }
+        if (r.Regions is { } regions)
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"regions at the pixel threshold: {regions.HitRegions} of {regions.GroundTruthRegions} ground-truth regions hit ({F(regions.HitRate)}), {F(regions.FalseRegionsPerGoodImage)} regions per good image, {regions.RegionsOffGroundTruth} regions on defect images off the ground truth"));
     }
+
+    private static string Share(VerdictCounts c, int n) => string.Create(CultureInfo.InvariantCulture, $"{n} ({c.Share(n):P1})");
 
     internal static void WriteJson(string path, EvaluationResult r)
     {
@@ -70,6 +85,21 @@ internal static class EvalCommand
             ["image_f1_max"] = N(r.ImageF1.F1),
             ["pixel_f1_max"] = N(r.PixelF1?.F1),
             ["n_train"] = r.TrainImages,
+            ["n_held_out"] = r.HeldOutImages,
+            ["thresholds"] = r.Thresholds is { } t ? new Dictionary<string, double?> { ["ng"] = N(t.Ng), ["review"] = N(t.Review), ["pixel"] = N(t.Pixel) } : null,
+            ["verdicts"] = r.GoodVerdicts is { } g && r.DefectVerdicts is { } d ? new Dictionary<string, object>
+            {
+                ["good"] = Counts(g),
+                ["defect"] = Counts(d),
+            } : null,
+            ["regions"] = r.Regions is { } regions ? new Dictionary<string, object?>
+            {
+                ["ground_truth_regions"] = regions.GroundTruthRegions,
+                ["hit"] = regions.HitRegions,
+                ["hit_rate"] = N(regions.HitRate),
+                ["false_regions_per_good_image"] = N(regions.FalseRegionsPerGoodImage),
+                ["regions_off_ground_truth"] = regions.RegionsOffGroundTruth,
+            } : null,
             ["n_test"] = r.TestImages,
             ["bank_vectors"] = r.BankVectors,
             ["embedding_dim"] = r.Dimension,
@@ -81,14 +111,17 @@ internal static class EvalCommand
                 ["index"] = Math.Round(r.Seconds.Index, 3),
                 ["score_per_image"] = Math.Round(r.Seconds.ScorePerImage, 4),
             },
-            ["images"] = r.Images.Select(i => new Dictionary<string, object>
+            ["images"] = r.Images.Select(i => new Dictionary<string, object?>
             {
                 ["path"] = i.Path,
                 ["label"] = i.IsAnomalous ? 1 : 0,
                 ["defect_type"] = i.DefectType,
                 ["score"] = Math.Round(i.Score, 6),
+                ["verdict"] = i.Verdict is { } v ? Verdicts.Name(v) : null,
+                ["regions"] = i.RegionCount,
             }).ToArray(),
         };
+        static Dictionary<string, int> Counts(VerdictCounts c) => new() { ["ok"] = c.Ok, ["review"] = c.Review, ["ng"] = c.Ng };
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));

@@ -31,6 +31,12 @@ public sealed record BuildOptions
     /// </summary>
     public Sampling.CandidateRowStorage CandidateRows { get; init; } = Sampling.CandidateRowStorage.TempFile;
     public ThresholdRule ThresholdRule { get; init; } = new();
+    /// <summary>The review threshold from held-out good image scores: their maximum.</summary>
+    public QuantileRule ReviewRule { get; init; } = new(1.0, 0);
+    /// <summary>The pixel threshold from all held-out good anomaly-map pixels: the 0.999 quantile x 1.05.</summary>
+    public QuantileRule PixelRule { get; init; } = new(0.999, 0.05);
+    /// <summary>The part of every image that is inspected (white) or ignored (black); null = all of it.</summary>
+    public Imaging.RegionOfInterest? Roi { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
 
     public void Validate()
@@ -38,6 +44,8 @@ public sealed record BuildOptions
         Model.Validate();
         Scoring.Validate();
         ThresholdRule.Validate();
+        ReviewRule.Validate("review");
+        PixelRule.Validate("pixel");
         if (TrainImages.Count == 0) throw new PatchCoreException("No training images were given.");
         if (string.IsNullOrWhiteSpace(OutPath)) throw new PatchCoreException("An output path for the bank is needed.");
         if (!(CoresetFraction > 0 && CoresetFraction <= 1)) throw new PatchCoreException($"Coreset fraction must be in (0, 1], got {CoresetFraction}.");

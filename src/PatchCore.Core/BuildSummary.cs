@@ -12,7 +12,10 @@ public sealed record BuildSummary
     public required long BankVectors { get; init; }
     public required int Dimension { get; init; }
     public required string IndexFactory { get; init; }
+    /// <summary>The calibrated ng threshold; null when no image was held out.</summary>
     public double? Threshold { get; init; }
+    public double? ReviewThreshold { get; init; }
+    public double? PixelThreshold { get; init; }
     public required TimeSpan FeatureTime { get; init; }
     public required TimeSpan CoresetTime { get; init; }
     public required TimeSpan IndexTime { get; init; }

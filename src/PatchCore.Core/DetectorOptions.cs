@@ -12,6 +12,12 @@ public sealed record DetectorOptions(DeviceKind Device = DeviceKind.Auto, int? B
     public string? WeightsPath { get; init; }
     public SearchBackend Search { get; init; } = SearchBackend.Auto;
     public ScoringOptions Scoring { get; init; } = new();
+    /// <summary>Thresholds that replace the bank's calibrated ones (each one that is set); null = the bank's.</summary>
+    public Thresholds? Thresholds { get; init; }
+    /// <summary>False turns the review band off: every part is ok or ng.</summary>
+    public bool ReviewBand { get; init; } = true;
+    /// <summary>How defect regions are reported (minimum area, millimetres).</summary>
+    public RegionOptions Regions { get; init; } = new();
     /// <summary>Bytes one backbone batch or search chunk may use; null = from the device (free RAM or GPU memory).</summary>
     public long? WorkBudgetBytes { get; init; }
     /// <summary>Images decoded at once; null = one per processor.</summary>

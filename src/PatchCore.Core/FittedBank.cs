@@ -23,6 +23,8 @@ internal sealed record FittedBank
     public required TimeSpan FeatureTime { get; init; }
     public required TimeSpan CoresetTime { get; init; }
     public required TimeSpan IndexTime { get; init; }
+    /// <summary>The region of interest the candidates were taken from; null = whole images.</summary>
+    public Imaging.RegionOfInterest? Roi { get; init; }
 
     /// <summary>The bank file's content for this bank, made with <paramref name="pipeline"/> (checksum set when it is written).</summary>
     public MemoryBankContent ToContent(FeaturePipeline pipeline, Calibration calibration)
@@ -44,6 +46,7 @@ internal sealed record FittedBank
             TrainingImageCount = Images.Count,
             TrainingImages = Images.Select(Path.GetFileName).ToArray()!,
             Calibration = calibration,
+            Roi = Roi,
             CreatedUtc = DateTimeOffset.UtcNow,
         };
         return new MemoryBankContent(metadata, Vectors, IndexBytes);

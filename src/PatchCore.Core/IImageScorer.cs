@@ -1,3 +1,5 @@
+using PatchCore.Core.Scoring;
+
 namespace PatchCore.Core;
 
 /// <summary>
@@ -9,21 +11,22 @@ public interface IImageScorer : IDisposable
     /// <summary>Content checksum of the bank, hex.</summary>
     string BankId { get; }
 
-    /// <summary>The bank's calibrated threshold on image scores; null when it has none.</summary>
-    double? Threshold { get; }
+    /// <summary>The thresholds its verdicts and regions use (the bank's calibrated ones unless overridden).</summary>
+    Thresholds Thresholds { get; }
 
     /// <summary>
-    /// Scores any number of files and yields, in input order, one <see cref="ScoredFile"/> per path: a detection, or the
-    /// error for that file (unreadable, not an image, too large, scoring failed); one bad file never stops the others.
-    /// Decoding in parallel, batching by input size and device batch sizes are the scorer's business. With
-    /// <paramref name="keepOriginals"/> each result keeps the original pixels, for <see cref="WriteHeatmap"/>.
-    /// Results are produced lazily; dispose each one. One enumeration at a time per scorer.
+    /// Scores any number of files and yields, in input order, one <see cref="ScoredFile"/> per path: a detection with
+    /// its verdict and regions, or the error for that file (unreadable, not an image, too large, scoring failed); one
+    /// bad file never stops the others. Decoding in parallel, batching by input size and device batch sizes are the
+    /// scorer's business. With <paramref name="keepOriginals"/> each result keeps the original pixels, so overlays
+    /// and masks are drawn at the original size. Results are produced lazily; dispose each one. One enumeration at a
+    /// time per scorer.
     /// </summary>
     IEnumerable<ScoredFile> ScoreFiles(IReadOnlyList<string> paths, bool keepOriginals = false, CancellationToken ct = default);
 
-    /// <summary>
-    /// Writes the heatmap overlay of a scored file as PNG (on the original pixels when they were kept, else on the
-    /// model input). The colour scale is anchored at <paramref name="threshold"/>, else at the bank's.
-    /// </summary>
-    void WriteHeatmap(ScoredFile scored, string pngPath, double? threshold = null);
+    /// <summary>Writes the heatmap overlay of a scored file as PNG, in the bank's colour scale, with its regions boxed.</summary>
+    void WriteHeatmap(ScoredFile scored, string pngPath);
+
+    /// <summary>Writes the binary defect mask of a scored file as PNG (white = in a reported region), at the image's original size.</summary>
+    void WriteDefectMask(ScoredFile scored, string pngPath);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PatchCore.Core.Embedding;
+using PatchCore.Core.Imaging;
 using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Sampling;
 using PatchCore.Core.Search;
@@ -37,6 +38,8 @@ public static class PatchCoreBankBuilder
             Dimension = fitted.Dimension,
             IndexFactory = fitted.IndexFactory,
             Threshold = calibration.Threshold,
+            ReviewThreshold = calibration.ReviewThreshold,
+            PixelThreshold = calibration.PixelThreshold,
             FeatureTime = fitted.FeatureTime,
             CoresetTime = fitted.CoresetTime,
             IndexTime = fitted.IndexTime,
@@ -46,23 +49,31 @@ public static class PatchCoreBankBuilder
 
     /// <summary>
     /// The held-out good images, which never entered the bank, scored against it through the detector's own path and
-    /// search, so the threshold comes from the same distances as the scores it is compared with; then the threshold rule.
+    /// search, so the thresholds come from the same distances as the scores they are compared with; then the rules of
+    /// <see cref="Calibration"/> on their image scores and on the inspected pixels of their anomaly maps.
     /// </summary>
-    private static Calibration Calibrate(FeaturePipeline pipeline, FittedBank fitted, string[] heldOut, BuildOptions options,
+    internal static Calibration Calibrate(FeaturePipeline pipeline, FittedBank fitted, string[] heldOut, BuildOptions options,
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         if (heldOut.Length == 0)
             return new Calibration { Rule = "no images held out: no default threshold" };
         var scores = new List<double>(heldOut.Length);
-        using (var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new DetectorOptions { Scoring = options.Scoring }))
+        var pixels = new PixelSample();
+        using (var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new Calibration(), new DetectorOptions { Scoring = options.Scoring }))
         {
             foreach (var file in detector.ScoreFiles(heldOut, ct: ct))
             {
-                using (file) scores.Add(file.Score); // a held-out image that cannot be scored fails the build, naming it
+                using (file)
+                {
+                    scores.Add(file.Score); // a held-out image that cannot be scored fails the build, naming it
+                    pixels.Add(file.Detection!.Map.Values, file.Inspected);
+                }
                 progress?.Report(new BuildProgress("calibration", scores.Count, heldOut.Length));
             }
         }
         var (mean, std) = ThresholdRule.MeanStd(scores);
+        float[] sortedPixels = pixels.Sorted();
+        double[] sortedScores = scores.Order().ToArray();
         return new Calibration
         {
             HeldOutImages = heldOut.Select(Path.GetFileName).ToArray()!,
@@ -72,14 +83,69 @@ public static class PatchCoreBankBuilder
             Max = scores.Max(),
             Rule = options.ThresholdRule.ToString(),
             Threshold = options.ThresholdRule.Apply(scores),
+            ReviewThreshold = options.ReviewRule.Apply<double>(sortedScores),
+            ReviewRule = $"{options.ReviewRule} of the held-out image scores",
+            PixelThreshold = options.PixelRule.Apply<float>(sortedPixels),
+            PixelRule = $"{options.PixelRule} of {Report(pixels)} held-out anomaly-map pixels",
+            PixelMedian = QuantileRule.QuantileOf<float>(sortedPixels, 0.5),
+            PixelMax = sortedPixels[^1],
         };
+    }
+
+    private static string Report(PixelSample pixels) =>
+        pixels.Stride == 1 ? $"all {pixels.Seen:N0}" : $"every {pixels.Stride}th of {pixels.Seen:N0}";
+
+    /// <summary>
+    /// The held-out anomaly-map pixels the pixel threshold is taken from, in bounded memory: every pixel up to
+    /// <see cref="Capacity"/>, then every second one kept and the stride doubled, as often as needed.
+    /// </summary>
+    private sealed class PixelSample
+    {
+        private const int Capacity = 1 << 24; // 64 MiB of floats
+        private float[] _values = new float[1024];
+        private int _count;
+        private long _phase;
+
+        public int Stride { get; private set; } = 1;
+        public long Seen { get; private set; }
+
+        /// <param name="inspected">Pixels of the region of interest; null = every pixel.</param>
+        public void Add(ReadOnlySpan<float> map, bool[]? inspected)
+        {
+            for (int i = 0; i < map.Length; i++)
+            {
+                if (inspected is not null && !inspected[i]) continue;
+                Seen++;
+                if (_phase++ % Stride != 0) continue;
+                if (_count == Capacity) Decimate();
+                if (_count == _values.Length) Array.Resize(ref _values, Math.Min(Capacity, 2 * _values.Length));
+                _values[_count++] = map[i];
+            }
+        }
+
+        private void Decimate()
+        {
+            for (int i = 0; i < _count / 2; i++) _values[i] = _values[2 * i];
+            _count /= 2;
+            Stride *= 2;
+        }
+
+        public float[] Sorted()
+        {
+            if (_count == 0) throw new PatchCoreException("The held-out images have no inspected pixel: the region of interest ignores everything.");
+            var sorted = _values.AsSpan(0, _count).ToArray();
+            Array.Sort(sorted);
+            return sorted;
+        }
     }
 
     /// <summary>
     /// The patch embeddings of every image into <paramref name="store"/>, in image order: the candidates of a bank.
-    /// Every good image must be usable: the first that is not fails the build, naming it.
+    /// Patches outside the region of interest never enter it. Every good image must be usable: the first that is
+    /// not fails the build, naming it.
     /// </summary>
-    internal static void AppendFeatures(CandidateStore store, FeaturePipeline pipeline, IReadOnlyList<string> images, IProgress<BuildProgress>? progress, CancellationToken ct)
+    internal static void AppendFeatures(CandidateStore store, FeaturePipeline pipeline, IReadOnlyList<string> images, RegionOfInterest? roi,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         int done = 0;
         foreach (var window in pipeline.DecodeWindows(images, keepOriginals: false, ct))
@@ -88,11 +154,28 @@ public static class PatchCoreBankBuilder
             {
                 if (window.FirstError is { } error) throw error;
                 foreach (var batch in window.Batches(pipeline.BatchSize))
-                    store.Append(pipeline.Embed(batch.Select(i => i.Image!).ToArray()).Values); // [B*L, D]
+                {
+                    var decoded = batch.Select(i => i.Image!).ToArray();
+                    var e = pipeline.Embed(decoded);
+                    store.Append(roi is null ? e.Values : InspectedRows(e, decoded, roi)); // [B*L, D]
+                }
             }
             done += window.Count;
             progress?.Report(new BuildProgress("features", done, images.Count));
         }
+    }
+
+    /// <summary>The rows [n, D] of the batch's patches that lie inside the region of interest.</summary>
+    private static float[] InspectedRows(EmbeddedBatch e, DecodedImage[] images, RegionOfInterest roi)
+    {
+        var rows = new List<float>(e.Values.Length);
+        for (int b = 0; b < images.Length; b++)
+        {
+            bool[] cells = RegionOfInterest.InspectedCells(roi.InspectedPixels(images[b]), images[b].InputWidth, images[b].InputHeight, e.GridWidth, e.GridHeight);
+            for (int p = 0; p < cells.Length; p++)
+                if (cells[p]) rows.AddRange(e.Values.AsSpan((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
+        }
+        return rows.ToArray();
     }
 
     /// <summary>Features of all <paramref name="images"/>, coreset, index: the bank in memory.</summary>
@@ -103,7 +186,7 @@ public static class PatchCoreBankBuilder
         var coresetOptions = new CoresetOptions(options.CoresetFraction, options.CoresetCount, Seed: options.Seed);
         coresetOptions.Validate();
         using var store = new CandidateStore(pipeline.Dimension, coresetOptions.ToStoreOptions() with { Device = pipeline.Device, RowStorage = options.CandidateRows });
-        AppendFeatures(store, pipeline, images, progress, ct);
+        AppendFeatures(store, pipeline, images, options.Roi, progress, ct);
         var features = sw.Elapsed;
 
         sw.Restart();
@@ -128,6 +211,7 @@ public static class PatchCoreBankBuilder
             IndexBytes = indexBytes,
             CoresetSettings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed),
             Images = images.ToArray(),
+            Roi = options.Roi,
             FeatureTime = features,
             CoresetTime = coreset,
             IndexTime = sw.Elapsed,

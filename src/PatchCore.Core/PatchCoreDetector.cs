@@ -18,21 +18,43 @@ public sealed class PatchCoreDetector : IImageScorer
     private readonly bool _ownsPipeline;
     private readonly SearchIndexes _search;
     private readonly AnomalyScorer _scorer;
+    private readonly RegionOptions _regions;
+    private readonly OverlayScale? _overlayScale;
     private bool _disposed;
 
-    private PatchCoreDetector(FeaturePipeline pipeline, bool ownsPipeline, SearchIndexes search, float[] vectors, BankMetadata metadata, string bankId, ScoringOptions scoring)
+    private PatchCoreDetector(FeaturePipeline pipeline, bool ownsPipeline, SearchIndexes search, float[] vectors, BankMetadata metadata, string bankId, DetectorOptions options)
     {
         _pipeline = pipeline;
         _ownsPipeline = ownsPipeline;
         _search = search;
         Metadata = metadata;
         BankId = bankId;
+        Thresholds = EffectiveThresholds(metadata.Calibration, options);
+        _regions = options.Regions;
+        _overlayScale = OverlayScale.ForBank(metadata.Calibration, Thresholds);
         int chunk = Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, search.Index.Count, search.Index.Dimension);
-        _scorer = new AnomalyScorer(search.Index, vectors, scoring, chunk, search.ExactForMaxima);
+        _scorer = new AnomalyScorer(search.Index, vectors, options.Scoring, chunk, search.ExactForMaxima);
     }
 
-    /// <summary>Loads a bank file and the backbone it was built with; refuses a bank that does not match.</summary>
-    public static PatchCoreDetector Load(string bankPath, DetectorOptions? options = null)
+    /// <summary>
+    /// The bank's calibrated thresholds with the caller's overrides. A review threshold the caller did not set is
+    /// dropped when an overridden ng threshold falls below it (the band would be empty), and when the band is off.
+    /// </summary>
+    private static Thresholds EffectiveThresholds(Calibration calibration, DetectorOptions options)
+    {
+        options.Regions.Validate();
+        var bank = new Thresholds { Ng = calibration.Threshold, Review = calibration.ReviewThreshold, Pixel = calibration.PixelThreshold };
+        var t = bank.With(options.Thresholds);
+        if (!options.ReviewBand || (options.Thresholds?.Review is null && t.Review > t.Ng)) t = t with { Review = null };
+        t.Validate();
+        return t;
+    }
+
+    /// <summary>
+    /// Loads a bank file and the backbone it was built with; refuses a bank that does not match. With
+    /// <paramref name="backbones"/>, detectors of the same backbone and weights share one network.
+    /// </summary>
+    public static PatchCoreDetector Load(string bankPath, DetectorOptions? options = null, SharedBackbones? backbones = null)
     {
         options ??= new DetectorOptions();
         var content = MemoryBankFile.Read(bankPath);
@@ -52,7 +74,7 @@ public sealed class PatchCoreDetector : IImageScorer
         FeaturePipeline pipeline;
         try
         {
-            pipeline = new FeaturePipeline(model);
+            pipeline = new FeaturePipeline(model, backbones);
         }
         catch (PatchCoreException ex)
         {
@@ -70,11 +92,12 @@ public sealed class PatchCoreDetector : IImageScorer
     }
 
     /// <summary>
-    /// A detector over a bank fitted in memory, searched as a loaded bank is (evaluation, the builder's calibration).
-    /// With <paramref name="ownsPipeline"/> the detector disposes the pipeline.
+    /// A detector over a bank fitted in memory, searched as a loaded bank is (evaluation, the builder's calibration),
+    /// with the thresholds of <paramref name="calibration"/>. With <paramref name="ownsPipeline"/> the detector
+    /// disposes the pipeline.
     /// </summary>
-    internal static PatchCoreDetector FromFitted(FeaturePipeline pipeline, bool ownsPipeline, FittedBank fitted, DetectorOptions options) =>
-        Create(pipeline, ownsPipeline, fitted.ToContent(pipeline, new Calibration()) with { Checksum = "in-memory" }, "(bank in memory)", options);
+    internal static PatchCoreDetector FromFitted(FeaturePipeline pipeline, bool ownsPipeline, FittedBank fitted, Calibration calibration, DetectorOptions options) =>
+        Create(pipeline, ownsPipeline, fitted.ToContent(pipeline, calibration) with { Checksum = "in-memory" }, "(bank in memory)", options);
 
     /// <summary>Checks that the bank fits the pipeline, then sets up its search. <paramref name="source"/> names the bank in errors.</summary>
     private static PatchCoreDetector Create(FeaturePipeline pipeline, bool ownsPipeline, MemoryBankContent content, string source, DetectorOptions options)
@@ -95,7 +118,7 @@ public sealed class PatchCoreDetector : IImageScorer
         {
             if (search.Index.Count != m.VectorCount || search.Index.Dimension != m.Dimension)
                 throw new BankFileException(source, $"the stored index holds {search.Index.Count} x {search.Index.Dimension} vectors, the bank {m.VectorCount} x {m.Dimension}");
-            return new PatchCoreDetector(pipeline, ownsPipeline, search, content.Vectors, m, content.Checksum, options.Scoring);
+            return new PatchCoreDetector(pipeline, ownsPipeline, search, content.Vectors, m, content.Checksum, options);
         }
         catch
         {
@@ -122,8 +145,8 @@ public sealed class PatchCoreDetector : IImageScorer
     public BankMetadata Metadata { get; }
     /// <summary>Content checksum of the bank, hex.</summary>
     public string BankId { get; }
-    /// <summary>The bank's calibrated default threshold (null when it held out no images).</summary>
-    public double? Threshold => Metadata.Calibration.Threshold;
+    /// <summary>The thresholds verdicts and regions use: the bank's calibrated ones with the options' overrides.</summary>
+    public Thresholds Thresholds { get; }
 
     internal FeaturePipeline Pipeline => _pipeline;
     internal INearestNeighbourIndex Index => _search.Index;
@@ -198,7 +221,12 @@ public sealed class PatchCoreDetector : IImageScorer
         return scored;
     }
 
-    /// <summary>Backbone, embedding, search and maps for images of one input size; each result takes its image.</summary>
+    /// <summary>
+    /// Backbone, embedding, search and maps for images of one input size, then each image's verdict and regions; each
+    /// result takes its image. Patches outside the bank's region of interest are set to the median of the image's
+    /// inspected patches before the maxima are refined (so they never decide the image score), and the map is zero
+    /// outside it (so they never form a region).
+    /// </summary>
     private ScoredFile[] ScoreBatch(DecodedInput[] batch)
     {
         var images = batch.Select(i => i.Image!).ToArray();
@@ -206,9 +234,23 @@ public sealed class PatchCoreDetector : IImageScorer
         EmbeddedBatch e = _pipeline.Embed(images);
         long t1 = Stopwatch.GetTimestamp();
         float[] patch = _scorer.PatchScores(e.Values);
+        bool[]?[] inspected = images.Select(i => Metadata.Roi?.InspectedPixels(i)).ToArray();
+        for (int b = 0; b < images.Length; b++)
+            if (inspected[b] is { } pixels)
+                NeutraliseIgnored(patch.AsSpan(b * e.PatchesPerImage, e.PatchesPerImage), RegionOfInterest.InspectedCells(pixels, images[b].InputWidth, images[b].InputHeight, e.GridWidth, e.GridHeight));
         _scorer.RefineImageMaxima(patch, e.Values, e.PatchesPerImage);
         long t2 = Stopwatch.GetTimestamp();
         var detections = _scorer.FromPatchScores(images.Select(i => i.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, images[0].InputWidth, images[0].InputHeight);
+        var found = new (IReadOnlyList<DefectRegion>? Regions, byte[]? Pixels)[batch.Length];
+        for (int j = 0; j < batch.Length; j++)
+        {
+            if (inspected[j] is { } pixels)
+            {
+                float[] values = detections[j].Map.Values;
+                for (int i = 0; i < values.Length; i++) if (!pixels[i]) values[i] = 0;
+            }
+            if (Thresholds.Pixel is double p) found[j] = RegionFinder.Find(detections[j].Map.Values, images[j], p, _regions, inspected[j]);
+        }
         long t3 = Stopwatch.GetTimestamp();
 
         // Batch phases are shared equally among its images.
@@ -218,17 +260,33 @@ public sealed class PatchCoreDetector : IImageScorer
         {
             var timings = new ScoreTimings(batch[j].DecodeTime, embed, search, map);
             ScoringMetrics.Scored(timings);
-            results[j] = ScoredFile.Scored(batch[j].Index, batch[j].Path, detections[j], timings, batch[j].TakeImage());
+            results[j] = ScoredFile.Scored(batch[j].Index, batch[j].Path, detections[j], timings, batch[j].TakeImage(), Thresholds.VerdictOf(detections[j].Score), found[j].Regions,
+                inspected[j], found[j].Pixels);
         }
         return results;
     }
 
-    /// <inheritdoc/>
-    public void WriteHeatmap(ScoredFile scored, string pngPath, double? threshold = null) =>
-        HeatmapOverlay.WritePng(ImageOf(scored), scored.Detection!.Map.Values, threshold ?? Threshold, pngPath);
+    /// <summary>Sets the scores of ignored patches [L] to the median of the inspected ones (zero when none is inspected).</summary>
+    private static void NeutraliseIgnored(Span<float> patches, bool[] inspectedCells)
+    {
+        var kept = new List<float>(patches.Length);
+        for (int p = 0; p < patches.Length; p++) if (inspectedCells[p]) kept.Add(patches[p]);
+        kept.Sort();
+        float median = kept.Count == 0 ? 0f : kept[kept.Count / 2];
+        for (int p = 0; p < patches.Length; p++) if (!inspectedCells[p]) patches[p] = median;
+    }
 
-    /// <summary>The heatmap overlay of a scored file as PNG bytes (colour scale as <see cref="WriteHeatmap"/>; null = the map's own range).</summary>
-    public byte[] HeatmapPng(ScoredFile scored, double? threshold) => HeatmapOverlay.ToPngBytes(ImageOf(scored), scored.Detection!.Map.Values, threshold);
+    /// <inheritdoc/>
+    public void WriteHeatmap(ScoredFile scored, string pngPath) => HeatmapOverlay.WritePng(Overlay(scored, _overlayScale), pngPath);
+
+    /// <summary>The heatmap overlay of a scored file as PNG bytes; <paramref name="scale"/> null = the bank's colour scale.</summary>
+    public byte[] HeatmapPng(ScoredFile scored, OverlayScale? scale = null) => HeatmapOverlay.ToPngBytes(Overlay(scored, scale ?? _overlayScale));
+
+    /// <inheritdoc/>
+    public void WriteDefectMask(ScoredFile scored, string pngPath) => DefectMask.WritePng(ImageOf(scored), scored.RegionPixels, pngPath);
+
+    private static HeatmapOverlay.Layers Overlay(ScoredFile scored, OverlayScale? scale) =>
+        new(ImageOf(scored), scored.Detection!.Map.Values, scale, scored.Regions ?? [], scored.Inspected);
 
     private static DecodedImage ImageOf(ScoredFile scored)
     {

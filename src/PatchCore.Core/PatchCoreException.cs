@@ -12,6 +12,8 @@ public sealed class ImageLoadException : PatchCoreException
 {
     public string FilePath { get; }
     public string Reason { get; }
+    /// <summary>True when the file (or its folder) does not exist: it vanished, or was never there.</summary>
+    public bool IsMissing => InnerException is FileNotFoundException or DirectoryNotFoundException;
 
     public ImageLoadException(string filePath, string reason, Exception? inner = null)
         : base($"{filePath}: {reason}", inner ?? new InvalidDataException(reason))

@@ -23,8 +23,13 @@ public sealed class ScoredFile : IDisposable
     }
 
     /// <summary>A scored file. <paramref name="image"/> (optional) passes to the result, which disposes it.</summary>
-    public static ScoredFile Scored(int index, string path, Detection detection, ScoreTimings timings, DecodedImage? image = null) =>
-        new(index, path, detection, null, null, timings, image);
+    public static ScoredFile Scored(int index, string path, Detection detection, ScoreTimings timings, DecodedImage? image = null,
+        Verdict? verdict = null, IReadOnlyList<DefectRegion>? regions = null) =>
+        Scored(index, path, detection, timings, image, verdict, regions, inspected: null, regionPixels: null);
+
+    internal static ScoredFile Scored(int index, string path, Detection detection, ScoreTimings timings, DecodedImage? image,
+        Verdict? verdict, IReadOnlyList<DefectRegion>? regions, bool[]? inspected, byte[]? regionPixels) =>
+        new(index, path, detection, null, null, timings, image) { Verdict = verdict, Regions = regions, Inspected = inspected, RegionPixels = regionPixels };
 
     /// <summary>A file that could not be scored: <paramref name="reason"/> says why, without the path.</summary>
     public static ScoredFile Failed(int index, string path, string reason, Exception? cause = null) =>
@@ -40,8 +45,20 @@ public sealed class ScoredFile : IDisposable
     /// <summary>The problem alone, without the path ("file is truncated ..."); null when the file was scored.</summary>
     public string? Reason { get; }
     public ScoreTimings Timings { get; }
+    /// <summary>The verdict at the scorer's thresholds; null when it has no ng threshold (or the file was not scored).</summary>
+    public Verdict? Verdict { get; private init; }
+    /// <summary>Defect regions at the pixel threshold, highest peak first ([] when none); null without a pixel threshold.</summary>
+    public IReadOnlyList<DefectRegion>? Regions { get; private init; }
+    /// <summary>Model-input pixels inside the bank's region of interest; null when the whole image is inspected.</summary>
+    internal bool[]? Inspected { get; init; }
+    /// <summary>Model-input pixels of the reported regions (1 = defect), for the defect mask; null without regions.</summary>
+    internal byte[]? RegionPixels { get; init; }
+
     /// <summary>The decoded image the detection belongs to (geometry; original pixels when kept for overlays), if any.</summary>
     public DecodedImage? Image { get; private set; }
+
+    /// <summary>True when the file could not be scored because it does not exist (it vanished, or was never there).</summary>
+    public bool Missing => Error is ImageLoadException { IsMissing: true };
 
     [MemberNotNullWhen(true, nameof(Detection))]
     [MemberNotNullWhen(false, nameof(Error), nameof(Reason))]

@@ -23,10 +23,8 @@ public sealed record ThresholdRule
     public double Apply(IReadOnlyList<double> scores)
     {
         if (scores.Count == 0) throw new ArgumentException("No scores to calibrate on.", nameof(scores));
-        var sorted = scores.OrderBy(s => s).ToArray();
-        double pos = Quantile * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
-        double q = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+        var sorted = scores.Order().ToArray();
+        double q = QuantileRule.QuantileOf<double>(sorted, Quantile);
         var (mean, std) = MeanStd(sorted);
         return Math.Max(q, mean + Sigmas * std) * (1 + Margin);
     }

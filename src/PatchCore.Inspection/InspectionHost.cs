@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PatchCore.Core;
 using PatchCore.Core.Devices;
+using PatchCore.Core.Scoring;
 using PatchCore.Core.Search;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
@@ -94,7 +95,7 @@ public static class InspectionHost
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
-            return new BankKeeper(o.BankPath, sp.GetRequiredService<IBankLoader>(), o.Threshold, TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
+            return new BankKeeper(o.BankPath, sp.GetRequiredService<IBankLoader>(), TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
                 sp.GetRequiredService<DaemonStatus>(), sp.GetRequiredService<ILogger<BankKeeper>>());
         });
 
@@ -114,5 +115,8 @@ public static class InspectionHost
         {
             Search = SearchBackends.Parse(o.Search),
             DecodeParallelism = o.DecodeParallelism,
+            Thresholds = new Thresholds { Ng = o.Threshold, Review = o.ReviewThreshold, Pixel = o.PixelThreshold },
+            ReviewBand = o.ReviewBand,
+            Regions = new RegionOptions { MinArea = o.MinRegionArea, MmPerPixel = o.MmPerPixel },
         };
 }

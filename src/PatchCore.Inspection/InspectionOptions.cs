@@ -19,6 +19,21 @@ public sealed class InspectionOptions
     /// <summary>Image score at or above which an image is NG; null takes the bank's calibrated threshold.</summary>
     public double? Threshold { get; set; }
 
+    /// <summary>Image score at or above which an image below the ng threshold goes to review; null takes the bank's.</summary>
+    public double? ReviewThreshold { get; set; }
+
+    /// <summary>False turns the review band off: every image is ok or ng.</summary>
+    public bool ReviewBand { get; set; } = true;
+
+    /// <summary>Anomaly-map value at or above which a pixel is in a defect region; null takes the bank's.</summary>
+    public double? PixelThreshold { get; set; }
+
+    /// <summary>Regions smaller than this many original pixels are dropped; null = one 8x8 cell of the model input.</summary>
+    public long? MinRegionArea { get; set; }
+
+    /// <summary>Millimetres per original pixel: records then give regions in mm too; null = pixels only.</summary>
+    public double? MmPerPixel { get; set; }
+
     /// <summary>How many settled files the worker gathers into one batch (the intake batch, not the backbone's).</summary>
     public int MaxBatchSize { get; set; } = 8;
 

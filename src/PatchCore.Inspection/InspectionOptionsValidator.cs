@@ -30,7 +30,12 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         Range(errors, o.ShutdownTimeoutMs, 1000, 3_600_000, "Inspection:ShutdownTimeoutMs");
         if (o.MaxPixels < 1) errors.Add($"Inspection:MaxPixels must be positive (got {o.MaxPixels}).");
         if (o.MaxFileBytes < 1) errors.Add($"Inspection:MaxFileBytes must be positive (got {o.MaxFileBytes}).");
-        if (o.Threshold is { } t && !double.IsFinite(t)) errors.Add($"Inspection:Threshold must be a finite number (got {t}).");
+        foreach (var (key, value) in new[] { ("Threshold", o.Threshold), ("ReviewThreshold", o.ReviewThreshold), ("PixelThreshold", o.PixelThreshold) })
+            if (value is { } t && !(double.IsFinite(t) && t >= 0)) errors.Add($"Inspection:{key} must be a finite number >= 0 (got {t}).");
+        if (o is { Threshold: { } ng, ReviewThreshold: { } review } && review > ng)
+            errors.Add($"Inspection:ReviewThreshold ({review}) is above Inspection:Threshold ({ng}): nothing would go to review.");
+        if (o.MinRegionArea is < 1) errors.Add($"Inspection:MinRegionArea must be at least 1 pixel (got {o.MinRegionArea}).");
+        if (o.MmPerPixel is { } mm && !(double.IsFinite(mm) && mm > 0)) errors.Add($"Inspection:MmPerPixel must be a positive number (got {mm}).");
         try { ComputeDevice.Parse(o.Device); }
         catch (PatchCoreException e) { errors.Add($"Inspection:Device: {e.Message}"); }
         try { SearchBackends.Parse(o.Search); }

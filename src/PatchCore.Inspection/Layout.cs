@@ -1,4 +1,5 @@
 using System.Globalization;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection;
 
@@ -37,16 +38,18 @@ public sealed class Layout
     public string StagingPath(string recordId, string originalName) =>
         Path.Combine(StagingFolder, recordId + Path.GetExtension(originalName));
 
-    public string DestinationFolder(Verdict verdict, DateTimeOffset when) => verdict switch
-    {
-        Verdict.Ok => Path.Combine(Outbox, "ok", Day(when)),
-        Verdict.Ng => Path.Combine(Outbox, "ng", Day(when)),
-        _ => Path.Combine(Outbox, "quarantine"),
-    };
+    /// <summary>ok/DAY/, review/DAY/, ng/DAY/ or quarantine/.</summary>
+    public string DestinationFolder(Verdict verdict, DateTimeOffset when) => verdict == Verdict.Quarantined
+        ? Path.Combine(Outbox, "quarantine")
+        : Path.Combine(Outbox, Verdicts.Name(verdict), Day(when));
 
+    /// <summary>heatmaps/DAY/VERDICT/NAME.heatmap.png</summary>
     public string HeatmapPath(Verdict verdict, DateTimeOffset when, string destinationName) =>
-        Path.Combine(Outbox, "heatmaps", Day(when), verdict == Verdict.Ok ? "ok" : "ng",
-            Path.GetFileNameWithoutExtension(destinationName) + ".heatmap.png");
+        Path.Combine(Outbox, "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".heatmap.png");
+
+    /// <summary>The binary defect mask beside the heatmap: heatmaps/DAY/VERDICT/NAME.mask.png</summary>
+    public string MaskPath(Verdict verdict, DateTimeOffset when, string destinationName) =>
+        Path.Combine(Outbox, "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".mask.png");
 
     public static string ReasonPath(string quarantinedPath) => quarantinedPath + ".reason.txt";
 

@@ -32,7 +32,7 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         Assert.Equal(0, f.Build.ExitCode);
         Assert.True(File.Exists(f.Bank));
         Assert.Contains("17 in the bank, 3 held out", f.Build.Stderr);
-        Assert.Contains("threshold:", f.Build.Stderr);
+        Assert.Contains("thresholds: ng ", f.Build.Stderr);
     }
 
     [Fact]
@@ -135,7 +135,16 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         Assert.Equal(0, r.ExitCode);
         var d = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
         Assert.Equal("bottle", d.GetProperty("category").GetString());
-        Assert.Equal(21, d.GetProperty("n_train").GetInt32());
+        // every 10th of 209 training images: 21, of which 3 (10 %, at least 3) are held out to calibrate the thresholds
+        Assert.Equal(18, d.GetProperty("n_train").GetInt32());
+        Assert.Equal(3, d.GetProperty("n_held_out").GetInt32());
+        var thresholds = d.GetProperty("thresholds");
+        double ng = thresholds.GetProperty("ng").GetDouble(), review = thresholds.GetProperty("review").GetDouble();
+        Assert.InRange(review, 0, ng);
+        Assert.True(thresholds.GetProperty("pixel").GetDouble() > 0);
+        var verdicts = d.GetProperty("verdicts");
+        Assert.Equal(20, new[] { "ok", "review", "ng" }.Sum(v => verdicts.GetProperty("good").GetProperty(v).GetInt32()));
+        Assert.Equal(63, new[] { "ok", "review", "ng" }.Sum(v => verdicts.GetProperty("defect").GetProperty(v).GetInt32()));
         Assert.Equal(83, d.GetProperty("n_test").GetInt32());
         Assert.InRange(d.GetProperty("image_auroc").GetDouble(), 0.9, 1.0);
         Assert.Equal(JsonValueKind.Null, d.GetProperty("pixel_auroc").ValueKind);
@@ -145,9 +154,11 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
             Assert.True(d.GetProperty("seconds").GetProperty(key).GetDouble() >= 0);
         Assert.Equal(83, d.GetProperty("images").GetArrayLength());
         var first = d.GetProperty("images")[0];
-        foreach (var key in new[] { "path", "label", "defect_type", "score" }) Assert.True(first.TryGetProperty(key, out _), key);
+        foreach (var key in new[] { "path", "label", "defect_type", "score", "verdict", "regions" }) Assert.True(first.TryGetProperty(key, out _), key);
+        Assert.Contains(first.GetProperty("verdict").GetString(), new[] { "ok", "review", "ng" });
         string report = File.ReadAllText(html);
         Assert.Contains("<svg", report);
         Assert.Contains("data:image/png;base64,", report);
+        Assert.Contains("At the calibrated thresholds", report);
     }
 }

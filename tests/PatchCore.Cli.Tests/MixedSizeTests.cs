@@ -22,7 +22,7 @@ public sealed class MixedSizeTests(ITestOutputHelper output) : IDisposable
         var build = CliRunner.Run(["build", "--train", Path.Combine(_category.Root, "train", "good"), "--out", bank, "--holdout", "0", .. geometry]);
         Assert.True(build.ExitCode == 0, build.Stderr);
         string json = Path.Combine(_category.Root, "eval.json");
-        var eval = CliRunner.Run(["eval", "--data", _category.Root, "--json", json, .. geometry]);
+        var eval = CliRunner.Run(["eval", "--data", _category.Root, "--json", json, "--holdout", "0", .. geometry]);
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         var score = CliRunner.Run("score", "--bank", bank, Path.Combine(_category.Root, "test"), "--json");
         Assert.True(score.ExitCode == 0, score.Stderr);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PatchCore.Core;
+using PatchCore.Core.Scoring;
 using Xunit;
 
 namespace PatchCore.Inspection.Tests;
@@ -37,8 +38,9 @@ public sealed class BankFixture : IDisposable
             using (file) scores[file.Path] = file.Score;
         Scores = scores;
 
-        if (detector.Threshold is { } calibrated)
+        if (detector.Thresholds.Ng is { } calibrated)
         {
+            Thresholds = detector.Thresholds;
             Threshold = calibrated;
         }
         else
@@ -46,6 +48,7 @@ public sealed class BankFixture : IDisposable
             // An uncalibrated bank: the daemon is given a threshold between the good and the defect scores.
             double good = Good.Average(p => Scores[p]), bad = Defects.Average(p => Scores[p]);
             Threshold = (good + bad) / 2;
+            Thresholds = new Thresholds { Ng = Threshold };
             ThresholdArgs = [$"--Inspection:Threshold={Threshold.ToString("R", CultureInfo.InvariantCulture)}"];
         }
     }
@@ -59,11 +62,13 @@ public sealed class BankFixture : IDisposable
     public string[] Defects { get; } = [];
     public IReadOnlyDictionary<string, double> Scores { get; } = new Dictionary<string, double>();
     public double Threshold { get; }
+    /// <summary>Bank A's thresholds as the daemon applies them (ng, review, pixel).</summary>
+    public Thresholds Thresholds { get; } = new();
 
     /// <summary>Empty when bank A carries a calibrated threshold; else the --Inspection:Threshold the daemon needs.</summary>
     public string[] ThresholdArgs { get; } = [];
 
-    public string ExpectedVerdict(string image) => Scores[image] >= Threshold ? "ng" : "ok";
+    public string ExpectedVerdict(string image) => Verdicts.Name(Thresholds.VerdictOf(Scores[image])!.Value);
 
     public void Dispose()
     {

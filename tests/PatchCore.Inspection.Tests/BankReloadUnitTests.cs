@@ -2,6 +2,7 @@ using PatchCore.Core;
 using PatchCore.Inspection.Tests.Fakes;
 using Xunit;
 using Xunit.Abstractions;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Tests;
 

@@ -24,8 +24,7 @@ public sealed class CrashRecoveryTests(BankFixture bank, ITestOutputHelper outpu
 
         string results = folders.ResultsFile;
         bool IsImageMove(FileSystemEventArgs e) =>
-            (e.FullPath.StartsWith(Path.Combine(folders.Outbox, "ok"), StringComparison.Ordinal) ||
-             e.FullPath.StartsWith(Path.Combine(folders.Outbox, "ng"), StringComparison.Ordinal)) && Path.HasExtension(e.FullPath);
+            new[] { "ok", "review", "ng" }.Any(v => e.FullPath.StartsWith(Path.Combine(folders.Outbox, v), StringComparison.Ordinal)) && Path.HasExtension(e.FullPath);
         var points = new[]
         {
             new KillPoint("while heatmaps are written (before the record)", e => e.Name!.Contains(".heatmap", StringComparison.Ordinal)),

@@ -86,11 +86,11 @@ public sealed class DaemonFolders : IDisposable
         return records;
     }
 
-    /// <summary>Image files under ok/, ng/ and quarantine/ (not reason files, not heatmaps).</summary>
+    /// <summary>Image files under ok/, review/, ng/ and quarantine/ (not reason files, not heatmaps).</summary>
     public string[] PlacedImages()
     {
         if (!Directory.Exists(Outbox)) return [];
-        return new[] { "ok", "ng", "quarantine" }
+        return new[] { "ok", "review", "ng", "quarantine" }
             .Select(d => Path.Combine(Outbox, d))
             .Where(Directory.Exists)
             .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))

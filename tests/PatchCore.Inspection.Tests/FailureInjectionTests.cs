@@ -92,8 +92,10 @@ public sealed class FailureInjectionTests(ITestOutputHelper output)
         }
 
         folders.AssertEachExactlyOnce(Three);
-        var heatmaps = Directory.GetFiles(Path.Combine(folders.Outbox, "heatmaps"), "*", SearchOption.AllDirectories);
-        Assert.Equal(3, heatmaps.Length); // no temporary file left behind
+        var heatmaps = Directory.GetFiles(Path.Combine(folders.Outbox, "heatmaps"), "*.heatmap.png", SearchOption.AllDirectories);
+        Assert.Equal(3, heatmaps.Length);
+        // beside each heatmap its defect mask, and no temporary file left behind
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(folders.Outbox, "heatmaps"), "*", SearchOption.AllDirectories).Length);
         Assert.Equal(folders.Records().Select(r => r.GetProperty("heatmap").GetString()).Order(), heatmaps.Order());
     }
 

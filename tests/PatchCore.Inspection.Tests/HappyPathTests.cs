@@ -40,6 +40,17 @@ public sealed class HappyPathTests(BankFixture bank, ITestOutputHelper output)
             Assert.StartsWith(Path.Combine(folders.Outbox, verdict) + Path.DirectorySeparatorChar, placed);
             Assert.Matches(@"\d{4}-\d{2}-\d{2}$", Path.GetFileName(Path.GetDirectoryName(placed))!);
             Assert.True(File.Exists(record.GetProperty("heatmap").GetString()), "heatmap missing");
+            // the defect mask beside the heatmap, the regions and the thresholds they came from
+            string mask = record.GetProperty("mask").GetString()!;
+            Assert.Equal(Path.GetDirectoryName(record.GetProperty("heatmap").GetString()), Path.GetDirectoryName(mask));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(mask)[..4]);
+            Assert.Equal(bank.Thresholds.Review!.Value, record.GetProperty("reviewThreshold").GetDouble(), 9);
+            Assert.Equal(bank.Thresholds.Pixel!.Value, record.GetProperty("pixelThreshold").GetDouble(), 9);
+            var regions = record.GetProperty("regions");
+            Assert.Equal(System.Text.Json.JsonValueKind.Array, regions.ValueKind);
+            if (verdict == "ng") Assert.True(regions.GetArrayLength() > 0, $"{names[i]} is ng without a region");
+            foreach (var region in regions.EnumerateArray())
+                foreach (var key in new[] { "x", "y", "width", "height", "area", "peak", "mean" }) Assert.True(region.TryGetProperty(key, out _), key);
             Assert.True(record.GetProperty("scoredAt").GetDateTimeOffset() >= record.GetProperty("receivedAt").GetDateTimeOffset());
         }
         string health = File.ReadAllText(Path.Combine(folders.Outbox, "health.json"));

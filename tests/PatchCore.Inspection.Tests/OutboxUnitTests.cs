@@ -2,6 +2,7 @@ using System.Text;
 using PatchCore.Inspection.Outbox;
 using PatchCore.Inspection.Tests.Fakes;
 using Xunit;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Tests;
 
@@ -62,7 +63,8 @@ public sealed class OutboxUnitTests : IDisposable
         Assert.Contains("\"verdict\":\"ok\"", (Record("a") with { Verdict = Verdict.Ok }).ToJsonLine());
         Assert.Contains("\"verdict\":\"ng\"", (Record("a") with { Verdict = Verdict.Ng }).ToJsonLine());
         Assert.Contains("\"verdict\":\"quarantined\"", (Record("a") with { Verdict = Verdict.Quarantined }).ToJsonLine());
-        Assert.Equal(3, Enum.GetValues<Verdict>().Length); // a new verdict needs its string here and in the readers
+        Assert.Contains("\"verdict\":\"review\"", (Record("a") with { Verdict = Verdict.Review }).ToJsonLine());
+        Assert.Equal(4, Enum.GetValues<Verdict>().Length); // a new verdict needs its string here and in the readers
     }
 
     [Fact]

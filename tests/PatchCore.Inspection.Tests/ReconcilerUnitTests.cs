@@ -3,6 +3,7 @@ using PatchCore.Inspection.Outbox;
 using PatchCore.Inspection.Tests.Fakes;
 using Xunit;
 using Xunit.Abstractions;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Tests;
 

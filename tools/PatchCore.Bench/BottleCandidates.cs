@@ -29,7 +29,7 @@ internal sealed class BottleCandidates : IDisposable
         try
         {
             var sw = Stopwatch.StartNew();
-            PatchCoreBankBuilder.AppendFeatures(store, pipeline, images, progress: null, CancellationToken.None);
+            PatchCoreBankBuilder.AppendFeatures(store, pipeline, images, roi: null, progress: null, CancellationToken.None);
             Report.Progress($"{Report.N(store.Count)} candidates in {sw.Elapsed.TotalSeconds:F1} s");
             return new BottleCandidates(store, images.Count, sw.Elapsed);
         }

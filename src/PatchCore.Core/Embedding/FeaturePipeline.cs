@@ -16,13 +16,16 @@ internal sealed class FeaturePipeline : IDisposable
     private const int WindowBatches = 4;
 
     private readonly FeatureExtractor _extractor;
+    private readonly SharedBackbones? _shared;
 
-    public FeaturePipeline(ModelOptions options)
+    /// <param name="shared">Where the backbone comes from when it is shared with other pipelines; null = its own.</param>
+    public FeaturePipeline(ModelOptions options, SharedBackbones? shared = null)
     {
         options.Validate();
         Options = options;
         Device = ComputeDevice.Resolve(options.Device);
-        _extractor = FeatureExtractor.Create(options.Backbone, options.WeightsPath, Device);
+        _shared = shared;
+        _extractor = shared?.Acquire(options.Backbone, options.WeightsPath, Device) ?? FeatureExtractor.Create(options.Backbone, options.WeightsPath, Device);
         Decoder = new ImageDecoder(options.Geometry, options.MaxPixels);
         Embedder = new PatchEmbedder(options.Embedding);
         Dimension = options.Embedding.OutputDimension(_extractor.Layer2Channels, _extractor.Layer3Channels);
@@ -65,5 +68,9 @@ internal sealed class FeaturePipeline : IDisposable
     public IEnumerable<DecodedWindow> DecodeWindows(IReadOnlyList<string> paths, bool keepOriginals, CancellationToken ct) =>
         DecodedWindow.Over(Decoder, paths, keepOriginals ? BatchSize : WindowBatches * BatchSize, keepOriginals, DecodeParallelism, ct);
 
-    public void Dispose() => _extractor.Dispose();
+    public void Dispose()
+    {
+        if (_shared is null) _extractor.Dispose();
+        else _shared.Release(_extractor);
+    }
 }

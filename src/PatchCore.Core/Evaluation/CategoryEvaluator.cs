@@ -1,14 +1,16 @@
 using System.Diagnostics;
-using PatchCore.Core.Imaging;
-using PatchCore.Core.MemoryBank;
-using PatchCore.Core.Scoring;
 using PatchCore.Core.Embedding;
+using PatchCore.Core.Imaging;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Core.Evaluation;
 
 /// <summary>
-/// Builds a bank from a category's train/good images, scores every test image and computes image AUROC, pixel
-/// AUROC, PRO (AUPRO up to FPR 0.3) and F1-max. Orchestration only: the maths lives in the metric classes.
+/// Builds a bank from a category's train/good images as <c>build</c> does (holding out a share to calibrate the
+/// thresholds, from good images only), scores every test image and computes image AUROC, pixel AUROC, PRO (AUPRO up
+/// to FPR 0.3), F1-max, and at the calibrated thresholds the verdicts and regions. With no hold-out every training
+/// image is in the bank (the paper's protocol) and there are no thresholds. Orchestration only: the maths lives in
+/// the metric classes.
 /// </summary>
 public static class CategoryEvaluator
 {
@@ -17,16 +19,17 @@ public static class CategoryEvaluator
         if (options.TrainStride < 1) throw new PatchCoreException($"The training stride must be at least 1, got {options.TrainStride}.");
         var category = MvtecCategory.Load(categoryDir);
         var train = category.TrainGood.Where((_, i) => i % options.TrainStride == 0).ToArray();
-        // Evaluation uses every training image for the bank: no hold-out, no threshold calibration.
-        var build = options.Bank with { TrainImages = train, HoldOutFraction = 0 };
+        var build = options.Bank with { TrainImages = train };
         build.Validate();
+        var (bankImages, heldOut) = build.SplitHoldOut();
         var pipeline = new FeaturePipeline(build.Model);
         FittedBank fitted;
         PatchCoreDetector detector;
         try
         {
-            fitted = PatchCoreBankBuilder.Fit(pipeline, train, build, progress, ct);
-            detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: true, fitted, new DetectorOptions { Search = options.Search, Scoring = build.Scoring });
+            fitted = PatchCoreBankBuilder.Fit(pipeline, bankImages, build, progress, ct);
+            var calibration = PatchCoreBankBuilder.Calibrate(pipeline, fitted, heldOut, build, progress, ct);
+            detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: true, fitted, calibration, new DetectorOptions { Search = options.Search, Scoring = build.Scoring });
         }
         catch
         {
@@ -38,12 +41,13 @@ public static class CategoryEvaluator
         var test = category.Test;
         var labels = test.Select(t => t.IsAnomalous).ToArray();
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
+        var regions = category.HasMasks && detector.Thresholds.Pixel is not null ? new RegionTally() : null;
         var sw = Stopwatch.StartNew();
-        float[] scores = ScoreTestSplit(detector, test, pixels, progress, ct);
+        var images = ScoreTestSplit(detector, test, pixels, regions, progress, ct);
         double scorePerImage = sw.Elapsed.TotalSeconds / Math.Max(1, test.Count);
-
-        var images = test.Select((t, i) => new ScoredImage(t.ImagePath, t.IsAnomalous, t.DefectType, scores[i])).ToArray();
+        float[] scores = images.Select(i => (float)i.Score).ToArray();
         PixelMetricSet? pixelMetrics = pixels is null ? null : PixelMetrics.Compute(pixels);
+        bool calibrated = detector.Thresholds.Ng is not null;
 
         var result = new EvaluationResult
         {
@@ -53,7 +57,8 @@ public static class CategoryEvaluator
             Pro = pixelMetrics?.Aupro,
             ImageF1 = F1Max.Compute(scores, labels),
             PixelF1 = pixelMetrics?.F1,
-            TrainImages = train.Length,
+            TrainImages = bankImages.Length,
+            HeldOutImages = heldOut.Length,
             TestImages = test.Count,
             Candidates = fitted.Candidates,
             BankVectors = fitted.VectorCount,
@@ -62,48 +67,66 @@ public static class CategoryEvaluator
             Images = images,
             ImageRoc = ImageAuroc.Curve(scores, labels),
             PixelRoc = pixelMetrics?.Roc,
-            Settings = Settings(build, options, pipeline, fitted),
+            Settings = Settings(build, options, pipeline, fitted, heldOut.Length),
+            Thresholds = calibrated ? detector.Thresholds : null,
+            GoodVerdicts = calibrated ? Count(images.Where(i => !i.IsAnomalous)) : null,
+            DefectVerdicts = calibrated ? Count(images.Where(i => i.IsAnomalous)) : null,
+            Regions = regions?.Figures(images.Count(i => !i.IsAnomalous)),
         };
         if (options.GallerySize <= 0) return result;
 
-        var good = images.Where(i => !i.IsAnomalous).OrderByDescending(i => i.Score).Take(options.GallerySize);
-        var defects = images.Where(i => i.IsAnomalous).OrderByDescending(i => i.Score);
+        var good = images.Where(i => !i.IsAnomalous).OrderByDescending(i => i.Score).Take(options.GallerySize).ToArray();
+        var defects = images.Where(i => i.IsAnomalous).OrderByDescending(i => i.Score).Take(options.GallerySize).ToArray();
+        // One colour scale for every overlay of the report: the bank's, else one spanning all of them.
+        var gallery = Gallery(detector, [.. good, .. defects], ct);
         return result with
         {
-            HighestGood = Gallery(detector, good, "good", ct),
-            HighestDefect = Gallery(detector, defects.Take(options.GallerySize), "defect", ct),
+            HighestGood = gallery.Take(good.Length).ToArray(),
+            HighestDefect = gallery.Skip(good.Length).ToArray(),
         };
     }
 
     /// <summary>
-    /// Image scores of the test split in its order, through the detector's one scoring path; with masks, every pixel
-    /// of every map goes to <paramref name="pixels"/> with its own image's mask. A test image that cannot be scored
-    /// fails the evaluation, naming it.
+    /// The test split in its order, through the detector's one scoring path; with masks, every pixel of every map goes
+    /// to <paramref name="pixels"/> with its own image's mask, and every image's regions to <paramref name="regions"/>.
+    /// A test image that cannot be scored fails the evaluation, naming it.
     /// </summary>
-    private static float[] ScoreTestSplit(PatchCoreDetector detector, IReadOnlyList<MvtecTestItem> test, PixelScoreAccumulator? pixels,
-        IProgress<BuildProgress>? progress, CancellationToken ct)
+    private static ScoredImage[] ScoreTestSplit(PatchCoreDetector detector, IReadOnlyList<MvtecTestItem> test, PixelScoreAccumulator? pixels,
+        RegionTally? regions, IProgress<BuildProgress>? progress, CancellationToken ct)
     {
-        var scores = new float[test.Count];
+        var images = new ScoredImage[test.Count];
         foreach (var file in detector.ScoreFiles(test.Select(t => t.ImagePath).ToArray(), ct: ct))
         {
             using (file)
             {
                 var item = test[file.Index];
-                scores[file.Index] = (float)file.Score;
+                images[file.Index] = new ScoredImage(item.ImagePath, item.IsAnomalous, item.DefectType, file.Score)
+                {
+                    Verdict = file.Verdict,
+                    RegionCount = file.Regions?.Count,
+                };
+                var map = file.Detection!.Map;
+                bool[]? mask = item.MaskPath is null ? null : MaskReader.Load(item.MaskPath, file.Image!);
                 if (pixels is not null)
                 {
-                    var map = file.Detection!.Map;
-                    if (item.MaskPath is null) pixels.AddNormal(map.Values, item.ImagePath);
-                    else pixels.Add(map.Values, MaskReader.Load(item.MaskPath, file.Image!), map.Width, item.ImagePath);
+                    if (mask is null) pixels.AddNormal(map.Values, item.ImagePath);
+                    else pixels.Add(map.Values, mask, map.Width, item.ImagePath);
                 }
+                regions?.Add(file, mask, map.Width);
             }
             progress?.Report(new BuildProgress("scoring", file.Index + 1, test.Count));
         }
-        return scores;
+        return images;
+    }
+
+    private static VerdictCounts Count(IEnumerable<ScoredImage> images)
+    {
+        var verdicts = images.Select(i => i.Verdict).ToArray();
+        return new VerdictCounts(verdicts.Count(v => v == Verdict.Ok), verdicts.Count(v => v == Verdict.Review), verdicts.Count(v => v == Verdict.Ng));
     }
 
     /// <summary>The settings an evaluation ran with, as the report and the JSON show them.</summary>
-    private static Dictionary<string, string> Settings(BuildOptions build, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted) => new()
+    private static Dictionary<string, string> Settings(BuildOptions build, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut) => new()
     {
         ["backbone"] = build.Model.Backbone,
         ["weights"] = pipeline.Extractor.WeightsDescription,
@@ -114,22 +137,63 @@ public static class CategoryEvaluator
         ["seed"] = build.Seed.ToString(),
         ["k"] = build.Scoring.NeighbourCount.ToString(),
         ["train_stride"] = options.TrainStride.ToString(),
+        ["held_out"] = heldOut.ToString(),
         ["device"] = pipeline.Device.ToString(),
     };
 
-    /// <summary>Heatmap overlays of <paramref name="images"/>, each scaled to its own map's range.</summary>
-    private static ReportImage[] Gallery(PatchCoreDetector detector, IEnumerable<ScoredImage> images, string kind, CancellationToken ct)
+    /// <summary>Heatmap overlays of <paramref name="images"/> in one colour scale: the bank's, else one spanning all of their maps.</summary>
+    private static ReportImage[] Gallery(PatchCoreDetector detector, IReadOnlyList<ScoredImage> images, CancellationToken ct)
     {
-        var chosen = images.ToArray();
-        var list = new List<ReportImage>();
-        foreach (var file in detector.ScoreFiles(chosen.Select(i => i.Path).ToArray(), keepOriginals: true, ct))
+        var files = detector.ScoreFiles(images.Select(i => i.Path).ToArray(), keepOriginals: true, ct).ToArray();
+        try
         {
-            using (file)
+            var scale = detector.Thresholds.Pixel is null && detector.Thresholds.Ng is null ? OverlayScale.Spanning(files.Select(f => f.Detection!.Map.Values)) : null;
+            return files.Select(file =>
             {
-                var img = chosen[file.Index];
-                list.Add(new ReportImage(detector.HeatmapPng(file, threshold: null), $"{Path.GetFileName(img.Path)} ({img.DefectType}, {kind}) score {img.Score:0.###}"));
-            }
+                var img = images[file.Index];
+                string verdict = img.Verdict is { } v ? $", {Verdicts.Name(v)}" : "";
+                string regionText = img.RegionCount is int n ? $", {n} region{(n == 1 ? "" : "s")}" : "";
+                return new ReportImage(detector.HeatmapPng(file, scale),
+                    $"{Path.GetFileName(img.Path)} ({img.DefectType}) score {img.Score:0.###}{verdict}{regionText}");
+            }).ToArray();
         }
-        return list.ToArray();
+        finally
+        {
+            foreach (var file in files) file.Dispose();
+        }
+    }
+
+    /// <summary>Regions of the test images against their masks (<see cref="RegionFigures"/>).</summary>
+    private sealed class RegionTally
+    {
+        private int _groundTruth, _hit, _onGood, _offGroundTruth;
+
+        public void Add(ScoredFile file, bool[]? mask, int width)
+        {
+            var reported = file.RegionPixels;
+            int count = file.Regions?.Count ?? 0;
+            if (mask is null)
+            {
+                _onGood += count;
+                return;
+            }
+            var labels = new int[mask.Length];
+            var sizes = ConnectedComponents.Label(mask.Select(m => m ? (byte)1 : (byte)0).ToArray(), width, labels);
+            _groundTruth += sizes.Count;
+            if (reported is null) return;
+            var hit = new HashSet<int>();
+            for (int i = 0; i < labels.Length; i++)
+                if (labels[i] > 0 && reported[i] != 0) hit.Add(labels[i]);
+            _hit += hit.Count;
+            // a reported region that touches no ground-truth pixel is off the ground truth
+            var regionLabels = new int[reported.Length];
+            var regionSizes = ConnectedComponents.Label(reported, width, regionLabels);
+            var touching = new HashSet<int>();
+            for (int i = 0; i < regionLabels.Length; i++)
+                if (regionLabels[i] > 0 && mask[i]) touching.Add(regionLabels[i]);
+            _offGroundTruth += regionSizes.Count - touching.Count;
+        }
+
+        public RegionFigures Figures(int goodImages) => new(_groundTruth, _hit, goodImages, _onGood, _offGroundTruth);
     }
 }

@@ -28,6 +28,9 @@ internal sealed class EvaluationReport
     /// <summary>Settings as key/value pairs (backbone, layers, coreset ratio, ...).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
 
+    /// <summary>What the station would do at the calibrated thresholds: thresholds, verdict shares, region figures (empty without calibration).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Verdicts { get; init; } = [];
+
     /// <summary>Wall-clock seconds per phase (fit, score, metrics, ...).</summary>
     public IReadOnlyList<KeyValuePair<string, double>> PhaseSeconds { get; init; } = [];
 
@@ -87,6 +90,8 @@ internal sealed class EvaluationReport
         Table(html, "Counts", Counts.Select(c => (c.Key, c.Value.ToString(CultureInfo.InvariantCulture))), numeric: true);
         Table(html, "Seconds per phase", PhaseSeconds.Select(p => (p.Key, p.Value.ToString("F2", CultureInfo.InvariantCulture))), numeric: true);
         Table(html, "Settings", Settings.Select(s => (s.Key, s.Value)), numeric: false);
+        if (Verdicts.Count > 0)
+            Table(html, "At the calibrated thresholds", Verdicts.Select(v => (v.Key, v.Value)), numeric: true);
         html.Append("</section>\n");
 
         html.Append("<section id=\"charts\" class=\"charts\">\n<h2>Curves and scores</h2>\n");

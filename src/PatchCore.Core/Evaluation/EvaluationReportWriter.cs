@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PatchCore.Core.Evaluation;
 
 /// <summary>Turns an <see cref="EvaluationResult"/> into the HTML <see cref="EvaluationReport"/>.</summary>
@@ -28,6 +30,7 @@ public static class EvaluationReportWriter
                 new("embedding dimension", r.Dimension),
             ],
             Settings = r.Settings.ToArray(),
+            Verdicts = Verdicts(r),
             PhaseSeconds =
             [
                 new("features", r.Seconds.Features),
@@ -44,5 +47,27 @@ public static class EvaluationReportWriter
             BestDefectImages = r.HighestDefect,
         };
         report.Write(path);
+    }
+
+    private static KeyValuePair<string, string>[] Verdicts(EvaluationResult r)
+    {
+        if (r.Thresholds is not { } t || r.GoodVerdicts is not { } good || r.DefectVerdicts is not { } defect) return [];
+        static string F(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("0.####", CultureInfo.InvariantCulture) : "none";
+        static string Shares(VerdictCounts c) => string.Create(CultureInfo.InvariantCulture,
+            $"ok {c.Share(c.Ok):P1}, review {c.Share(c.Review):P1}, ng {c.Share(c.Ng):P1} (of {c.Total})");
+        var rows = new List<KeyValuePair<string, string>>
+        {
+            new("held-out good images", r.HeldOutImages.ToString(CultureInfo.InvariantCulture)),
+            new("thresholds (ng / review / pixel)", $"{F(t.Ng)} / {F(t.Review)} / {F(t.Pixel)}"),
+            new("good test images", Shares(good)),
+            new("defect test images", Shares(defect)),
+        };
+        if (r.Regions is { } regions)
+        {
+            rows.Add(new("ground-truth regions hit", string.Create(CultureInfo.InvariantCulture, $"{regions.HitRegions} of {regions.GroundTruthRegions} ({F(regions.HitRate)})")));
+            rows.Add(new("regions per good image", F(regions.FalseRegionsPerGoodImage)));
+            rows.Add(new("regions on defect images off the ground truth", regions.RegionsOffGroundTruth.ToString(CultureInfo.InvariantCulture)));
+        }
+        return rows.ToArray();
     }
 }

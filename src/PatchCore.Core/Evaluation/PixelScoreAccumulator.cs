@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using PatchCore.Core.Imaging;
 
 namespace PatchCore.Core.Evaluation;
 
@@ -81,7 +82,7 @@ public sealed class PixelScoreAccumulator
         try
         {
             Span<int> local = labels.AsSpan(0, scores.Length);
-            List<int> sizes = MaskRegions.Label(mask, width, local);
+            List<int> sizes = ConnectedComponents.Label(mask, width, local);
             int firstId = _regionSizes.Count;
             _regionSizes.AddRange(sizes);
             Append(scores, local, firstId);

@@ -1,65 +1,57 @@
+using PatchCore.Core.Scoring;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace PatchCore.Core.Imaging;
 
 /// <summary>
-/// Renders an anomaly map over its image: a jet colour scale alpha-blended onto the original pixels, so a person
-/// sees where the model found something. Colours run from blue (at <c>low</c>) to red (at <c>high</c> and above);
-/// below <c>low</c> the image shows through almost untouched.
+/// Renders an anomaly map over its image: a jet colour scale alpha-blended onto the original pixels (or the model
+/// input when the original was not kept), the defect regions as boxes, and the ignored part of the image (outside the
+/// bank's region of interest) greyed and hatched, so a person sees where the model found something and where it
+/// did not look. Drawing is by hand (a few loops): ImageSharp.Drawing would be a second package for rectangles.
 /// </summary>
 internal static class HeatmapOverlay
 {
-    /// <summary>
-    /// Colour range of the overlay. With a threshold, blue starts at half the threshold and red is reached at the
-    /// threshold, so a clean part stays mostly clear and a rejected one glows. Without one, the map's own range.
-    /// </summary>
-    public static (float Low, float High) ScaleFor(ReadOnlySpan<float> map, double? threshold)
-    {
-        if (threshold is double t && t > 0) return ((float)(0.5 * t), (float)t);
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (float v in map)
-        {
-            if (float.IsNaN(v)) continue;
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
-        if (!float.IsFinite(min)) return (0, 1);
-        return (min, max > min ? max : min + 1);
-    }
+    /// <summary>What one overlay shows. <see cref="Scale"/> null: the map's own range.</summary>
+    public sealed record Layers(DecodedImage Image, float[] Map, OverlayScale? Scale, IReadOnlyList<DefectRegion> Regions, bool[]? Inspected);
 
-    /// <summary>Renders at the original geometry (the image must have been decoded with keepOriginal).</summary>
-    public static Image<Rgb24> Render(DecodedImage image, ReadOnlySpan<float> inputMap, double? threshold)
+    public static Image<Rgb24> Render(Layers layers)
     {
+        var image = layers.Image;
+        var scale = layers.Scale ?? OverlayScale.Spanning([layers.Map]);
+        Image<Rgb24> result;
+        float[] map;
+        Func<int, int, int> inputIndex;
         if (image.Original is null)
-            return RenderOnInput(image, inputMap, threshold);
-        float[] map = MapProjection.ToOriginal(image, inputMap);
-        var (low, high) = ScaleFor(inputMap, threshold);
-        var result = image.Original.Clone();
-        Blend(result, map, low, high);
+        {
+            result = Image.LoadPixelData<Rgb24>(image.InputRgb, image.InputWidth, image.InputHeight);
+            map = layers.Map;
+            inputIndex = (x, y) => y * image.InputWidth + x;
+        }
+        else
+        {
+            result = image.Original.Clone();
+            map = MapProjection.ToOriginal(image, layers.Map);
+            inputIndex = (x, y) => MapProjection.NearestInputIndex(image, x, y);
+        }
+        Blend(result, map, scale.Low, scale.High);
+        if (layers.Inspected is { } inspected) Hatch(result, (x, y) => inputIndex(x, y) is int i && i >= 0 && !inspected[i]);
+        foreach (var region in layers.Regions)
+            DrawBox(result, image.Original is null ? ToInput(image, region) : (region.X, region.Y, region.Width, region.Height));
         return result;
     }
 
-    /// <summary>Renders over the model-input pixels (used when the original was not kept).</summary>
-    public static Image<Rgb24> RenderOnInput(DecodedImage image, ReadOnlySpan<float> inputMap, double? threshold)
+    public static void WritePng(Layers layers, string path)
     {
-        var result = Image.LoadPixelData<Rgb24>(image.InputRgb, image.InputWidth, image.InputHeight);
-        var (low, high) = ScaleFor(inputMap, threshold);
-        Blend(result, inputMap.ToArray(), low, high);
-        return result;
-    }
-
-    public static void WritePng(DecodedImage image, ReadOnlySpan<float> inputMap, double? threshold, string path)
-    {
-        using var overlay = Render(image, inputMap, threshold);
+        using var overlay = Render(layers);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         overlay.SaveAsPng(path);
     }
 
-    public static byte[] ToPngBytes(DecodedImage image, ReadOnlySpan<float> inputMap, double? threshold)
+    public static byte[] ToPngBytes(Layers layers)
     {
-        using var overlay = Render(image, inputMap, threshold);
+        using var overlay = Render(layers);
         using var ms = new MemoryStream();
         overlay.SaveAsPng(ms);
         return ms.ToArray();
@@ -78,8 +70,9 @@ internal static class HeatmapOverlay
                     float v = map[y * w + x];
                     if (float.IsNaN(v)) continue;
                     float t = Math.Clamp((v - low) / (high - low), 0f, 1f);
+                    // below the calm end the part shows through untouched; above it the colour grows stronger
+                    if (t <= 0f) continue;
                     var (r, g, b) = Jet(t);
-                    // weak responses stay see-through, strong ones dominate
                     float alpha = 0.25f + 0.45f * t;
                     ref Rgb24 p = ref row[x];
                     p.R = (byte)(p.R * (1 - alpha) + r * alpha);
@@ -88,6 +81,54 @@ internal static class HeatmapOverlay
                 }
             }
         });
+    }
+
+    /// <summary>Ignored pixels: greyed, with dark diagonal stripes every 8 pixels.</summary>
+    private static void Hatch(Image<Rgb24> target, Func<int, int, bool> ignored)
+    {
+        target.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<Rgb24> row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    if (!ignored(x, y)) continue;
+                    ref Rgb24 p = ref row[x];
+                    byte grey = (byte)((p.R + p.G + p.B) / 6 + 64);
+                    if ((x + y) % 8 < 2) grey /= 3;
+                    p = new Rgb24(grey, grey, grey);
+                }
+            }
+        });
+    }
+
+    /// <summary>A 2-pixel white box just outside the region, with a 1-pixel black outline around it: visible on any colour.</summary>
+    private static void DrawBox(Image<Rgb24> target, (int X, int Y, int Width, int Height) box)
+    {
+        var black = new Rgb24(0, 0, 0);
+        var white = new Rgb24(255, 255, 255);
+        for (int d = 1; d <= 3; d++)
+        {
+            var colour = d == 3 ? black : white;
+            int x0 = box.X - d, y0 = box.Y - d, x1 = box.X + box.Width - 1 + d, y1 = box.Y + box.Height - 1 + d;
+            for (int x = x0; x <= x1; x++) { Set(target, x, y0, colour); Set(target, x, y1, colour); }
+            for (int y = y0; y <= y1; y++) { Set(target, x0, y, colour); Set(target, x1, y, colour); }
+        }
+    }
+
+    private static void Set(Image<Rgb24> target, int x, int y, Rgb24 colour)
+    {
+        if ((uint)x < (uint)target.Width && (uint)y < (uint)target.Height) target[x, y] = colour;
+    }
+
+    /// <summary>A region's box (original pixels) on the model input.</summary>
+    private static (int, int, int, int) ToInput(DecodedImage image, DefectRegion region)
+    {
+        double fx = (double)image.ResizedWidth / image.Width, fy = (double)image.ResizedHeight / image.Height;
+        int x0 = (int)Math.Floor(region.X * fx) - image.CropLeft, y0 = (int)Math.Floor(region.Y * fy) - image.CropTop;
+        int x1 = (int)Math.Ceiling((region.X + region.Width) * fx) - image.CropLeft, y1 = (int)Math.Ceiling((region.Y + region.Height) * fy) - image.CropTop;
+        return (x0, y0, Math.Max(1, x1 - x0), Math.Max(1, y1 - y0));
     }
 
     /// <summary>The classic jet colour scale: t = 0 dark blue, 0.5 green-yellow, 1 dark red.</summary>

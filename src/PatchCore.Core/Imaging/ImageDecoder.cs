@@ -33,8 +33,8 @@ internal sealed class ImageDecoder
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (FileNotFoundException) { throw new ImageLoadException(path, "file not found"); }
-        catch (DirectoryNotFoundException) { throw new ImageLoadException(path, "folder not found"); }
+        catch (FileNotFoundException ex) { throw new ImageLoadException(path, "file not found", ex); }
+        catch (DirectoryNotFoundException ex) { throw new ImageLoadException(path, "folder not found", ex); }
         catch (UnauthorizedAccessException ex) { throw new ImageLoadException(path, "permission denied", ex); }
         catch (IOException ex) { throw new ImageLoadException(path, $"cannot read file: {ex.Message}", ex); }
         return Decode(path, bytes, keepOriginal);

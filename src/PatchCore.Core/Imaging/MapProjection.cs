@@ -28,6 +28,17 @@ internal static class MapProjection
         return result;
     }
 
+    /// <summary>
+    /// The model-input pixel (row-major index) whose area holds the centre of original pixel (x, y), nearest
+    /// neighbour; -1 when it falls outside the crop (the model did not see it).
+    /// </summary>
+    public static int NearestInputIndex(DecodedImage image, int x, int y)
+    {
+        int xi = (int)Math.Floor((x + 0.5) * image.ResizedWidth / image.Width) - image.CropLeft;
+        int yi = (int)Math.Floor((y + 0.5) * image.ResizedHeight / image.Height) - image.CropTop;
+        return (uint)xi < (uint)image.InputWidth && (uint)yi < (uint)image.InputHeight ? yi * image.InputWidth + xi : -1;
+    }
+
     private static float Sample(ReadOnlySpan<float> map, int w, int h, double x, double y)
     {
         if (x < -0.5 || y < -0.5 || x > w - 0.5 || y > h - 0.5) return float.NaN;

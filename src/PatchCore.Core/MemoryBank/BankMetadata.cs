@@ -24,6 +24,8 @@ public sealed record BankMetadata
     public required int TrainingImageCount { get; init; }
     public required IReadOnlyList<string> TrainingImages { get; init; }
     public required Calibration Calibration { get; init; }
+    /// <summary>The part of every image that is inspected; null = whole images.</summary>
+    public RegionOfInterest? Roi { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }
     public string Creator { get; init; } = "PatchCore.Core";
 }

@@ -1,9 +1,13 @@
 using PatchCore.Core;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Banks;
 
-/// <summary>A loaded bank (as the scorer that uses it) and the threshold its verdicts use.</summary>
-public sealed record ActiveBank(IImageScorer Scorer, double Threshold)
+/// <summary>A loaded bank, as the scorer that uses it; its verdicts come with its results, at <see cref="Thresholds"/>.</summary>
+public sealed record ActiveBank(IImageScorer Scorer)
 {
     public string BankId => Scorer.BankId;
+    public Thresholds Thresholds => Scorer.Thresholds;
+    /// <summary>The ng threshold (a bank without one is refused).</summary>
+    public double Threshold => Scorer.Thresholds.Ng!.Value;
 }

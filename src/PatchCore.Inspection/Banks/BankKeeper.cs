@@ -15,7 +15,6 @@ public sealed class BankKeeper : IDisposable
 {
     private readonly string _bankPath;
     private readonly IBankLoader _loader;
-    private readonly double? _configuredThreshold;
     private readonly TimeSpan _pollInterval;
     private readonly DaemonStatus _status;
     private readonly ILogger _log;
@@ -24,12 +23,11 @@ public sealed class BankKeeper : IDisposable
     private ActiveBank? _pending;
     private FileSystemWatcher? _watcher;
 
-    public BankKeeper(string bankPath, IBankLoader loader, double? configuredThreshold, TimeSpan pollInterval,
+    public BankKeeper(string bankPath, IBankLoader loader, TimeSpan pollInterval,
         DaemonStatus status, ILogger<BankKeeper> log)
     {
         _bankPath = bankPath;
         _loader = loader;
-        _configuredThreshold = configuredThreshold;
         _pollInterval = pollInterval;
         _status = status;
         _log = log;
@@ -43,7 +41,7 @@ public sealed class BankKeeper : IDisposable
         _lastSeen = Stamp();
         Current = Load();
         _status.BankId = Current.BankId;
-        _log.BankLoaded(_bankPath, Current.BankId, Current.Threshold, _configuredThreshold is null ? "from the bank" : "from the configuration");
+        _log.BankLoaded(_bankPath, Current.BankId, Current.Threshold, Current.Thresholds.Review, Current.Thresholds.Pixel);
     }
 
     /// <summary>Called by the worker between batches: switches to a newly loaded bank, if any, and disposes the old one.</summary>
@@ -113,13 +111,12 @@ public sealed class BankKeeper : IDisposable
     private ActiveBank Load()
     {
         var scorer = _loader.Load(_bankPath);
-        double? threshold = _configuredThreshold ?? scorer.Threshold;
-        if (threshold is null || !double.IsFinite(threshold.Value))
+        if (scorer.Thresholds.Ng is not double threshold || !double.IsFinite(threshold))
         {
             scorer.Dispose();
             throw new PatchCoreException($"{_bankPath}: the bank has no calibrated threshold and Inspection:Threshold is not set.");
         }
-        return new ActiveBank(scorer, threshold.Value);
+        return new ActiveBank(scorer);
     }
 
     private (long, DateTime)? Stamp()

@@ -47,8 +47,8 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "{Name} disappeared from the inbox after it was scored; its record {Id} stays")]
     public static partial void VanishedAfterRecord(this ILogger log, string name, string id);
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "Heatmap of {Name} failed: {Error}; the record goes without one")]
-    public static partial void HeatmapFailed(this ILogger log, Exception exception, string name, string error);
+    [LoggerMessage(EventId = 210, Level = LogLevel.Error, Message = "The {What} of {Name} failed: {Error}; the record goes without it")]
+    public static partial void HeatmapFailed(this ILogger log, Exception exception, string what, string name, string error);
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Error, Message = "{What} failed (attempt {Attempt}): {Error}; retrying in {DelayMs} ms")]
     public static partial void Retrying(this ILogger log, Exception exception, string what, int attempt, string error, int delayMs);
@@ -78,8 +78,8 @@ internal static partial class InspectionLog
 
     // Banks
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Bank {Bank} loaded: id {BankId}, threshold {Threshold} ({ThresholdSource})")]
-    public static partial void BankLoaded(this ILogger log, string bank, string bankId, double threshold, string thresholdSource);
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Bank {Bank} loaded: id {BankId}, thresholds ng {Threshold}, review {ReviewThreshold}, pixel {PixelThreshold}")]
+    public static partial void BankLoaded(this ILogger log, string bank, string bankId, double threshold, double? reviewThreshold, double? pixelThreshold);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Switched bank: {OldId} -> {NewId} (threshold {Threshold})")]
     public static partial void BankSwitched(this ILogger log, string oldId, string newId, double threshold);

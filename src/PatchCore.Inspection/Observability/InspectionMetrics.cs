@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PatchCore.Inspection.Intake;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Observability;
 
@@ -38,6 +39,7 @@ public sealed class InspectionMetrics
         new("verdict", "ok"),
         new("verdict", "ng"),
         new("verdict", "quarantined"),
+        new("verdict", "review"),
     ];
 
     private readonly Counter<long> _images;
@@ -49,7 +51,7 @@ public sealed class InspectionMetrics
     public InspectionMetrics(IMeterFactory meterFactory, InboxIntake intake)
     {
         Meter = meterFactory.Create(MeterName);
-        _images = Meter.CreateCounter<long>(ImagesName, "{image}", "Images recorded in results.jsonl, by verdict (ok, ng, quarantined).");
+        _images = Meter.CreateCounter<long>(ImagesName, "{image}", "Images recorded in results.jsonl, by verdict (ok, review, ng, quarantined).");
         _duration = Meter.CreateHistogram<double>(DurationName, "s", "Time from an image's arrival in the inbox to its durable record, by verdict.");
         _batchDuration = Meter.CreateHistogram<double>(BatchDurationName, "s", "Wall time of one batch: checks, scoring, heatmaps, records, moves, checkpoint.");
         _batchSize = Meter.CreateHistogram<int>(BatchSizeName, "{image}", "Files taken in one batch (at most Inspection:MaxBatchSize).");

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Outbox;
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Outbox;
 
@@ -10,7 +12,7 @@ namespace PatchCore.Inspection.Outbox;
 public sealed record InspectionRecord
 {
     public required string Id { get; init; }
-    /// <summary>Where the image lies now: ok/, ng/ or quarantine/.</summary>
+    /// <summary>Where the image lies now: ok/, review/, ng/ or quarantine/.</summary>
     public required string Path { get; init; }
     public required string OriginalName { get; init; }
     public required string InboxPath { get; init; }
@@ -19,13 +21,24 @@ public sealed record InspectionRecord
     public long Size { get; init; }
     public double? Score { get; init; }
     public double? Threshold { get; init; }
-    /// <summary>Serialised as "ok", "ng" or "quarantined".</summary>
+    /// <summary>Serialised as "ok", "review", "ng" or "quarantined".</summary>
     public required Verdict Verdict { get; init; }
     public string? Reason { get; init; }
     public string? Heatmap { get; init; }
     public string? BankId { get; init; }
     public DateTimeOffset ReceivedAt { get; init; }
     public DateTimeOffset ScoredAt { get; init; }
+    // Fields added later are left out when null, so records without them are written exactly as before.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ReviewThreshold { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? PixelThreshold { get; init; }
+    /// <summary>Defect regions in original pixels ([] when none); absent when there is no pixel threshold.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<DefectRegion>? Regions { get; init; }
+    /// <summary>The binary defect mask PNG beside the heatmap.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Mask { get; init; }
 
     public string ToJsonLine() => JsonSerializer.Serialize(this, RecordJson.Default.InspectionRecord);
 

@@ -5,6 +5,7 @@ using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
 using PatchCore.Inspection.Outbox;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Inspection.Processing;
 
@@ -146,9 +147,9 @@ public sealed class BatchInspector
                     continue;
                 }
                 result.Dispose();
-                outcomes[i] = File.Exists(file.Path)
-                    ? new FileOutcome.Quarantined(file, facts[i], result.Reason)
-                    : new FileOutcome.Vanished(file);
+                outcomes[i] = result.Missing || !File.Exists(file.Path)
+                    ? new FileOutcome.Vanished(file)
+                    : new FileOutcome.Quarantined(file, facts[i], result.Reason);
             }
         }
         catch
@@ -174,15 +175,23 @@ public sealed class BatchInspector
             }
             case FileOutcome.Scored scored:
             {
-                var verdict = scored.Score >= bank.Threshold ? Verdict.Ng : Verdict.Ok;
+                // The bank always has an ng threshold (BankKeeper refuses one without), so the scorer gave a verdict.
+                var verdict = scored.Result.Verdict ?? throw new UnreachableException($"{scored.File.Name} was scored without a verdict.");
                 string destination = Reserve(verdict, scored.File.Name, scoredAt, reserved);
-                string heatmap = _layout.HeatmapPath(verdict, scoredAt, Path.GetFileName(destination));
-                string? written = await WriteHeatmapAsync(scored, bank, heatmap, abort).ConfigureAwait(false);
+                string name = Path.GetFileName(destination);
+                string? heatmap = await WriteImageAsync("heatmap", scored, _layout.HeatmapPath(verdict, scoredAt, name),
+                    path => bank.Scorer.WriteHeatmap(scored.Result, path), abort).ConfigureAwait(false);
+                string? mask = await WriteImageAsync("defect mask", scored, _layout.MaskPath(verdict, scoredAt, name),
+                    path => bank.Scorer.WriteDefectMask(scored.Result, path), abort).ConfigureAwait(false);
                 return NewRecord(scored.File, scored.Facts, destination, verdict, bank, scoredAt) with
                 {
                     Score = scored.Score,
                     Threshold = bank.Threshold,
-                    Heatmap = written,
+                    ReviewThreshold = bank.Thresholds.Review,
+                    PixelThreshold = bank.Thresholds.Pixel,
+                    Regions = scored.Result.Regions,
+                    Heatmap = heatmap,
+                    Mask = mask,
                 };
             }
             default:
@@ -212,19 +221,19 @@ public sealed class BatchInspector
     };
 
     /// <summary>
-    /// Written to a temporary name and renamed, so a crash never leaves half a PNG under the final name. Disk full
-    /// and permission errors are retried; any other failure leaves the record without a heatmap.
+    /// A heatmap or mask PNG, written to a temporary name and renamed, so a crash never leaves half a PNG under the
+    /// final name. Disk full and permission errors are retried; any other failure leaves the record without it.
     /// </summary>
-    private async Task<string?> WriteHeatmapAsync(FileOutcome.Scored scored, ActiveBank bank, string path, CancellationToken abort)
+    private async Task<string?> WriteImageAsync(string what, FileOutcome.Scored scored, string path, Action<string> write, CancellationToken abort)
     {
         string folder = Path.GetDirectoryName(path)!;
         string temp = Path.Combine(folder, "." + Path.GetFileNameWithoutExtension(path) + ".tmp.png");
         try
         {
-            await _retry.RunAsync($"Writing heatmap {path}", () =>
+            await _retry.RunAsync($"Writing {what} {path}", () =>
             {
                 Directory.CreateDirectory(folder);
-                bank.Scorer.WriteHeatmap(scored.Result, temp, bank.Threshold);
+                write(temp);
                 File.Move(temp, path, overwrite: true);
             }, abort).ConfigureAwait(false);
             return path;
@@ -232,8 +241,8 @@ public sealed class BatchInspector
         catch (Exception e) when (e is not OperationCanceledException && !IoRetry.IsTransient(e))
         {
             Durable.TryDelete(temp);
-            _status.ReportError(InspectionMetrics.ErrorTypes.Heatmap, $"Heatmap of {scored.File.Name} failed: {e.Message}");
-            _log.HeatmapFailed(e, scored.File.Name, e.Message);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Heatmap, $"The {what} of {scored.File.Name} failed: {e.Message}");
+            _log.HeatmapFailed(e, what, scored.File.Name, e.Message);
             return null;
         }
     }

@@ -214,7 +214,7 @@ public class PixelMetricTests
             0, 1, 1, 1, 0,
         ];
         var labels = new int[mask.Length];
-        var sizes = PatchCore.Core.Evaluation.MaskRegions.Label(mask, 5, labels);
+        var sizes = PatchCore.Core.Imaging.ConnectedComponents.Label(mask, 5, labels);
         // Regions in row-major order of first pixel: {(0,0),(1,1)}, {(0,4),(1,4)}, the U shape (6 pixels).
         Assert.Equal([2, 2, 6], sizes);
         Assert.Equal(labels[0], labels[6]);

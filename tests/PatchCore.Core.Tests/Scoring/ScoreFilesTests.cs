@@ -19,7 +19,7 @@ public sealed class ScoreFilesTests(MixedSizeBankFixture fixture, ITestOutputHel
     {
         var eval = CategoryEvaluator.Run(_category.Root, new EvaluationOptions
         {
-            Bank = new BuildOptions([], "(in memory)") { Model = MixedSizeBankFixture.WholeImages, CoresetFraction = MixedSizeBankFixture.Coreset },
+            Bank = new BuildOptions([], "(in memory)") { Model = MixedSizeBankFixture.WholeImages, CoresetFraction = MixedSizeBankFixture.Coreset, HoldOutFraction = 0 },
             GallerySize = 0,
         });
         using var detector = PatchCoreDetector.Load(fixture.Bank);

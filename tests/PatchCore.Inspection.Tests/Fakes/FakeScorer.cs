@@ -14,15 +14,15 @@ public sealed class FakeScorer : IImageScorer
     private readonly ScorerScript _script;
     private int _disposed;
 
-    public FakeScorer(string bankId, double? threshold, ScorerScript script)
+    public FakeScorer(string bankId, Thresholds thresholds, ScorerScript script)
     {
         BankId = bankId;
-        Threshold = threshold;
+        Thresholds = thresholds;
         _script = script;
     }
 
     public string BankId { get; }
-    public double? Threshold { get; }
+    public Thresholds Thresholds { get; }
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     public IEnumerable<ScoredFile> ScoreFiles(IReadOnlyList<string> paths, bool keepOriginals = false, CancellationToken ct = default)
@@ -51,15 +51,18 @@ public sealed class FakeScorer : IImageScorer
         if (!double.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double score))
             return ScoredFile.Failed(index, path, "not an image (the fake scorer reads a number)");
         var map = new AnomalyMap(1, 1, [(float)score]);
-        return ScoredFile.Scored(index, path, new Detection(path, score, 1, 1, [(float)score], map), ScoreTimings.Zero);
+        return ScoredFile.Scored(index, path, new Detection(path, score, 1, 1, [(float)score], map), ScoreTimings.Zero, verdict: Thresholds.VerdictOf(score));
     }
 
-    public void WriteHeatmap(ScoredFile scored, string pngPath, double? threshold = null)
+    public void WriteHeatmap(ScoredFile scored, string pngPath)
     {
         if (_script.TakeHeatmapFailure()) throw new IOException("No space left on device");
-        File.WriteAllText(pngPath, string.Create(CultureInfo.InvariantCulture, $"heatmap of {scored.Path}: {scored.Detection!.Score} against {threshold ?? Threshold}"));
+        File.WriteAllText(pngPath, string.Create(CultureInfo.InvariantCulture, $"heatmap of {scored.Path}: {scored.Detection!.Score} against {Thresholds.Ng}"));
         _script.HeatmapWritten();
     }
+
+    public void WriteDefectMask(ScoredFile scored, string pngPath) =>
+        File.WriteAllText(pngPath, $"defect mask of {scored.Path}: {scored.Regions?.Count ?? 0} regions");
 
     public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
 }

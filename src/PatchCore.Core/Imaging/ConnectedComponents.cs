@@ -1,13 +1,13 @@
 using System.Buffers;
 
-namespace PatchCore.Core.Evaluation;
+namespace PatchCore.Core.Imaging;
 
 /// <summary>
 /// Connected components of a binary mask with 8-connectivity (OpenCV's default, which anomalib's PRO uses).
 /// Written here because no .NET library served to this project labels components; a breadth-first flood fill
 /// with one reusable queue is enough for masks of a few megapixels.
 /// </summary>
-internal static class MaskRegions
+internal static class ConnectedComponents
 {
     /// <summary>
     /// Writes into <paramref name="labels"/> 0 for background (mask byte 0) and 1..count for each component
