@@ -20,6 +20,26 @@ public class PatchEmbedderTests
         Assert.Equal(new long[] { 2, h2 * w2, dim }, e.shape);
     }
 
+    [Theory]
+    [InlineData(128, 256, 28, 28, 14, 14, 3, 1024, 1024)]   // resnet18 at 224x224, the default
+    [InlineData(128, 256, 32, 80, 16, 40, 3, 1024, 1024)]   // a long part, 256x640
+    [InlineData(512, 1024, 28, 28, 14, 14, 3, 1024, 1024)]  // wide_resnet50_2's widths
+    [InlineData(128, 256, 28, 28, 14, 14, 5, 700, 300)]     // bins that straddle the two layers and overlap
+    [InlineData(1, 1, 4, 4, 2, 2, 3, 9, 9)]
+    public void ThePaperModeAsASparseLinearMapEqualsThePapersOwnSequence(int c2, int c3, int h2, int w2, int h3, int w3, int patch, int pretrain, int target)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var l2 = randn(2, c2, h2, w2).relu();
+        var l3 = randn(2, c3, h3, w3).relu();
+        var embedder = new PatchEmbedder(new EmbeddingOptions { PatchSize = patch, PretrainDimension = pretrain, TargetDimension = target });
+        var fast = embedder.Embed(l2, l3);
+        var reference = embedder.EmbedPaperReference(l2, l3);
+        Assert.Equal(reference.shape, fast.shape);
+        double maxDiff = (fast - reference).abs().max().item<float>();
+        Assert.True(maxDiff <= 1e-5, $"max difference {maxDiff}");
+    }
+
     [Fact]
     public void ConcatModeIs384DimensionalForResNet18Widths()
     {
