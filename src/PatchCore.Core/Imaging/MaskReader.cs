@@ -1,10 +1,9 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace PatchCore.Core.Imaging;
 
-/// <summary>Ground-truth masks brought to the model geometry of their image with nearest-neighbour resizing.</summary>
+/// <summary>Ground-truth masks brought to the model geometry of their image with centre-aligned nearest-neighbour resizing.</summary>
 internal static class MaskReader
 {
     /// <summary>
@@ -23,15 +22,22 @@ internal static class MaskReader
         if (rgb.Width != image.Width || rgb.Height != image.Height)
             throw new ImageLoadException(maskPath, $"mask is {rgb.Width}x{rgb.Height} but its image {image.SourcePath} is {image.Width}x{image.Height}");
         using Image<L8> mask = rgb.CloneAs<L8>();
-        mask.Mutate(ctx =>
-        {
-            if (image.ResizedWidth != image.Width || image.ResizedHeight != image.Height)
-                ctx.Resize(new ResizeOptions { Size = new Size(image.ResizedWidth, image.ResizedHeight), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.NearestNeighbor });
-            if (image.InputWidth != image.ResizedWidth || image.InputHeight != image.ResizedHeight)
-                ctx.Crop(new Rectangle(image.CropLeft, image.CropTop, image.InputWidth, image.InputHeight));
-        });
+        var source = new byte[mask.Width * mask.Height];
+        mask.CopyPixelDataTo(source);
+        // Nearest neighbour at the centre of each resized pixel, as PIL and torchvision resize masks (and as the image
+        // itself is resampled, centre-aligned). ImageSharp's NearestNeighbor takes the first source pixel of each
+        // block instead, which shifts a downscaled mask up to half a pixel towards the top-left of its image and samples
+        // thin defects at other places than the paper's evaluation does.
         var values = new byte[image.InputWidth * image.InputHeight];
-        mask.CopyPixelDataTo(values);
+        for (int y = 0; y < image.InputHeight; y++)
+        {
+            int sy = Math.Min(image.Height - 1, (int)((y + image.CropTop + 0.5) * image.Height / image.ResizedHeight));
+            for (int x = 0; x < image.InputWidth; x++)
+            {
+                int sx = Math.Min(image.Width - 1, (int)((x + image.CropLeft + 0.5) * image.Width / image.ResizedWidth));
+                values[y * image.InputWidth + x] = source[sy * image.Width + sx];
+            }
+        }
         var result = new bool[values.Length];
         for (int i = 0; i < values.Length; i++) result[i] = values[i] > 127;
         return result;
