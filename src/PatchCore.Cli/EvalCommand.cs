@@ -19,7 +19,8 @@ internal static class EvalCommand
         var report = new Option<FileInfo?>("--report") { Description = "Write a self-contained HTML report (ROC curves, histogram, heatmaps)." };
         var stride = new Option<int>("--train-stride") { Description = "Use every n-th training image (sorted by name).", DefaultValueFactory = _ => 1 };
         var search = new Option<string>("--search") { Description = SearchBackends.Help, DefaultValueFactory = _ => "auto" };
-        var cmd = new Command("eval", "Build a bank from train/good, score the test split, report image AUROC, pixel AUROC, PRO and F1. " + ExitCodes.HelpText) { data, json, report, stride, search };
+        var saveMaps = new Option<FileInfo?>("--save-maps") { Description = "Write every test anomaly map to this NumPy .npy file (float32 [N, H, W], test order; fixed input sizes only)." };
+        var cmd = new Command("eval", "Build a bank from train/good, score the test split, report image AUROC, pixel AUROC, PRO and F1. " + ExitCodes.HelpText) { data, json, report, stride, search, saveMaps };
         common.AddTo(cmd);
         cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
         {
@@ -30,6 +31,7 @@ internal static class EvalCommand
                 TrainStride = r.GetValue(stride),
                 GallerySize = r.GetValue(report) is null ? 0 : 6,
                 Search = SearchBackends.Parse(r.GetValue(search)!),
+                SaveMapsPath = r.GetValue(saveMaps)?.FullName,
             };
             var result = ConsoleUi.WithProgress(["features", "coreset", "index", "scoring"], progress =>
                 CategoryEvaluator.Run(dir, options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));

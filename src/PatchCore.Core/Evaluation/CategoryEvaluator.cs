@@ -43,7 +43,8 @@ public static class CategoryEvaluator
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
         var regions = category.HasMasks && detector.Thresholds.Pixel is not null ? new RegionTally() : null;
         var sw = Stopwatch.StartNew();
-        var images = ScoreTestSplit(detector, test, pixels, regions, progress, ct);
+        using var maps = options.SaveMapsPath is { } npy ? new NpyMapWriter(npy, test.Count) : null;
+        var images = ScoreTestSplit(detector, test, pixels, regions, maps, progress, ct);
         double scorePerImage = sw.Elapsed.TotalSeconds / Math.Max(1, test.Count);
         float[] scores = images.Select(i => (float)i.Score).ToArray();
         PixelMetricSet? pixelMetrics = pixels is null ? null : PixelMetrics.Compute(pixels);
@@ -92,7 +93,7 @@ public static class CategoryEvaluator
     /// A test image that cannot be scored fails the evaluation, naming it.
     /// </summary>
     private static ScoredImage[] ScoreTestSplit(PatchCoreDetector detector, IReadOnlyList<MvtecTestItem> test, PixelScoreAccumulator? pixels,
-        RegionTally? regions, IProgress<BuildProgress>? progress, CancellationToken ct)
+        RegionTally? regions, NpyMapWriter? maps, IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         var images = new ScoredImage[test.Count];
         foreach (var file in detector.ScoreFiles(test.Select(t => t.ImagePath).ToArray(), ct: ct))
@@ -113,6 +114,7 @@ public static class CategoryEvaluator
                     else pixels.Add(map.Values, mask, map.Width, item.ImagePath);
                 }
                 regions?.Add(file, mask, map.Width);
+                maps?.Add(file.Index, map.Values, map.Width, map.Height);
             }
             progress?.Report(new BuildProgress("scoring", file.Index + 1, test.Count));
         }

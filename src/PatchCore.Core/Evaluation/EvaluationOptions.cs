@@ -17,4 +17,6 @@ public sealed record EvaluationOptions
     public int GallerySize { get; init; } = 6;
     /// <summary>How the test images are searched against the bank (default: the fastest exact search).</summary>
     public SearchBackend Search { get; init; } = SearchBackend.Auto;
+    /// <summary>Write every test anomaly map to this NumPy .npy file, float32 [N, H, W] in test order; null = none.</summary>
+    public string? SaveMapsPath { get; init; }
 }
