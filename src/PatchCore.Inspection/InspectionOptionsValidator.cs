@@ -40,8 +40,10 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
             if (ProductNames.Problem(productName) is { } problem) errors.Add($"Inspection:Products:{productName}: {problem}.");
             Require(errors, product.Bank, prefix + "Bank");
             CheckVerdictSettings(errors, prefix, product.Threshold, product.ReviewThreshold, product.PixelThreshold, product.MinRegionArea, product.MmPerPixel);
-            // A band emptied by a mix of the product's and the top-level values is as wrong as one set in one place.
-            if (product.Threshold is null != product.ReviewThreshold is null)
+            // A band emptied by a mix of the product's and the top-level values is as wrong as one set in one place
+            // (a product value that is itself invalid has its own message already).
+            double? own = product.Threshold ?? product.ReviewThreshold;
+            if (product.Threshold is null != product.ReviewThreshold is null && own is >= 0)
                 CheckBand(errors, product.ReviewThreshold ?? o.ReviewThreshold, product.ReviewThreshold is null ? "Inspection:ReviewThreshold" : prefix + "ReviewThreshold",
                     product.Threshold ?? o.Threshold, product.Threshold is null ? "Inspection:Threshold" : prefix + "Threshold");
         }
