@@ -73,6 +73,7 @@ public sealed class BankKeeper : IDisposable
                 _log.BankLoaded(bank.Name, bank.Source.LivePath, loaded.BankId, loaded.Threshold, loaded.Thresholds.Review, loaded.Thresholds.Pixel, Mb(bank.CostBytes));
             }
             if (_budget is { } limit) Unload(BankMemoryPolicy.ToUnload(_banks, 0, limit));
+            ReturnFreedMemory(); // what loading left behind: the banks' files as read, and the banks checked and unloaded
         }
         catch
         {
@@ -107,6 +108,7 @@ public sealed class BankKeeper : IDisposable
     /// <summary>Called by the worker between batches: switches every product with a newly loaded bank to it, and disposes the old one.</summary>
     public void SwitchReplaced()
     {
+        bool switched = false;
         foreach (var bank in _banks)
         {
             lock (bank.Gate)
@@ -119,10 +121,12 @@ public sealed class BankKeeper : IDisposable
                 bank.BankId = next.BankId;
                 bank.CostBytes = _loader.MemoryBytes(next.Scorer);
                 old?.Scorer.Dispose();
+                switched = true;
                 _log.BankSwitched(bank.Name, old?.BankId ?? "(unloaded)", next.BankId, next.Threshold);
             }
         }
         _status.BankId = DefaultBankId;
+        if (switched) ReturnFreedMemory();
     }
 
     /// <summary>What health.json says of each product's bank.</summary>
@@ -189,9 +193,10 @@ public sealed class BankKeeper : IDisposable
         if (_budget is { } limit && bank.CostBytes > limit) _log.BankOverBudget(bank.Name, Mb(bank.CostBytes), Mb(limit));
     }
 
-    /// <summary>Unloads these banks (with any replacement waiting for them), skipping one in use.</summary>
+    /// <summary>Unloads these banks (with any replacement waiting for them), skipping one in use, and gives their memory back.</summary>
     private void Unload(IEnumerable<ProductBank> banks)
     {
+        bool any = false;
         foreach (var bank in banks)
         {
             lock (bank.Gate)
@@ -206,10 +211,22 @@ public sealed class BankKeeper : IDisposable
                 }
                 bank.Loaded = null;
                 loaded.Scorer.Dispose();
+                any = true;
                 _log.BankUnloaded(bank.Name, loaded.BankId, Mb(bank.CostBytes), Mb(LoadedBytes), BudgetText);
             }
         }
+        if (any) ReturnFreedMemory();
     }
+
+    /// <summary>
+    /// A bank's vectors and search structures are managed arrays on the large object heap: disposing the detector
+    /// makes them garbage, but the GC keeps that memory committed until some later full collection, so an unloaded
+    /// bank would still count in the process's resident memory and the budget would bound nothing. This collects at
+    /// once, compacting and decommitting (<see cref="GCCollectionMode.Aggressive"/>). It runs only where a bank was
+    /// just freed (start, a switch, an unload, a replacement checked while unloaded), between batches.
+    /// </summary>
+    private static void ReturnFreedMemory() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     private void TryLoadReplacement(ProductBank bank)
     {
@@ -254,6 +271,7 @@ public sealed class BankKeeper : IDisposable
             _log.BankReplacementAccepted(bank.Name, loaded.BankId);
         }
         _status.BankId = DefaultBankId;
+        ReturnFreedMemory();
     }
 
     /// <summary>
