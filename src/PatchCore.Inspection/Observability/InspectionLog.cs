@@ -118,9 +118,9 @@ internal static partial class InspectionLog
 
     // Ownership
 
-    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
-    public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
-
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Holding {Folder} for this daemon (pid {Pid}; lock {LockFile})")]
     public static partial void FolderOwned(this ILogger log, string folder, int pid, string lockFile);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
+    public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
 }
