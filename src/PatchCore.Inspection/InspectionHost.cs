@@ -71,6 +71,7 @@ public static class InspectionHost
             var o = sp.GetRequiredService<InspectionOptions>();
             return new Layout(o.InboxPath, o.OutboxPath);
         });
+        services.AddSingleton(sp => new ProductCatalog(sp.GetRequiredService<InspectionOptions>()));
 
         // Observability: the host registers IMeterFactory; health.json and the status line read the instruments.
         services.AddSingleton<InspectionMetrics>();
@@ -86,18 +87,18 @@ public static class InspectionHost
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<InspectionOptions>();
-            return new InboxIntake(o.InboxPath, TimeSpan.FromMilliseconds(o.SettleMs), TimeSpan.FromMilliseconds(o.RescanIntervalMs),
+            var router = new InboxRouter(o.InboxPath, sp.GetRequiredService<ProductCatalog>());
+            return new InboxIntake(o.InboxPath, router, TimeSpan.FromMilliseconds(o.SettleMs), TimeSpan.FromMilliseconds(o.RescanIntervalMs),
                 capacity: 2 * o.MaxBatchSize, sp.GetRequiredService<ILogger<InboxIntake>>());
         });
 
+        // One backbone per backbone and weights for every product's bank. The container disposes singletons in the
+        // reverse order of their creation, and this one is created before anything that loads a bank (the loader
+        // needs it), so it is disposed after the BankKeeper has disposed every scorer.
+        services.AddSingleton<SharedBackbones>();
         // The one place the daemon meets the detector; everything else sees an IImageScorer.
-        services.AddSingleton<IBankLoader>(sp => new DetectorBankLoader(DetectorOptionsFrom(sp.GetRequiredService<InspectionOptions>())));
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<InspectionOptions>();
-            return new BankKeeper(o.BankPath, sp.GetRequiredService<IBankLoader>(), TimeSpan.FromMilliseconds(o.BankPollIntervalMs),
-                sp.GetRequiredService<DaemonStatus>(), sp.GetRequiredService<ILogger<BankKeeper>>());
-        });
+        services.AddSingleton<IBankLoader>(sp => new DetectorBankLoader(sp.GetRequiredService<SharedBackbones>()));
+        services.AddSingleton<BankKeeper>();
 
         // Hosted services start in this order and stop in reverse: the folders are owned before anything touches
         // them, and the reporter stops after the worker and writes the final state.
@@ -108,15 +109,20 @@ public static class InspectionHost
 
     /// <summary>
     /// MaxBatchSize is how many files the worker gathers; the backbone batch (BatchSize) stays the library's measured
-    /// choice unless set.
+    /// choice unless set. With <paramref name="product"/>, each of its settings that is set replaces the top-level one.
     /// </summary>
-    public static DetectorOptions DetectorOptionsFrom(InspectionOptions o) =>
+    public static DetectorOptions DetectorOptionsFrom(InspectionOptions o, ProductOptions? product = null) =>
         new(ComputeDevice.Parse(o.Device), BatchSize: o.BatchSize, MaxPixels: o.MaxPixels)
         {
             Search = SearchBackends.Parse(o.Search),
             DecodeParallelism = o.DecodeParallelism,
-            Thresholds = new Thresholds { Ng = o.Threshold, Review = o.ReviewThreshold, Pixel = o.PixelThreshold },
-            ReviewBand = o.ReviewBand,
-            Regions = new RegionOptions { MinArea = o.MinRegionArea, MmPerPixel = o.MmPerPixel },
+            Thresholds = new Thresholds
+            {
+                Ng = product?.Threshold ?? o.Threshold,
+                Review = product?.ReviewThreshold ?? o.ReviewThreshold,
+                Pixel = product?.PixelThreshold ?? o.PixelThreshold,
+            },
+            ReviewBand = product?.ReviewBand ?? o.ReviewBand,
+            Regions = new RegionOptions { MinArea = product?.MinRegionArea ?? o.MinRegionArea, MmPerPixel = product?.MmPerPixel ?? o.MmPerPixel },
         };
 }

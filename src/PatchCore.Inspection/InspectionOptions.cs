@@ -7,14 +7,30 @@ public sealed class InspectionOptions
 {
     public const string Section = "Inspection";
 
-    /// <summary>Folder images are dropped into. Watched non-recursively.</summary>
+    /// <summary>Folder images are dropped into: directly (the default product) or in <c>Inbox/&lt;product&gt;/</c>.</summary>
     public string Inbox { get; set; } = "";
 
-    /// <summary>Memory bank file; replaced atomically to hot-reload.</summary>
+    /// <summary>
+    /// Memory bank file of the product named <c>default</c>, which scores the images directly in the inbox; replaced
+    /// atomically to hot-reload. Optional when <see cref="Products"/> are given.
+    /// </summary>
     public string Bank { get; set; } = "";
 
-    /// <summary>Folder holding results.jsonl, ok/, ng/, quarantine/, heatmaps/ and health.json.</summary>
+    /// <summary>Folder holding results.jsonl, ok/, ng/, quarantine/, heatmaps/, health.json and one folder per named product.</summary>
     public string Outbox { get; set; } = "";
+
+    /// <summary>
+    /// Named products: an image in <c>Inbox/&lt;name&gt;/</c> is scored with <c>Products:&lt;name&gt;:Bank</c>, with that
+    /// product's thresholds where set and the top-level ones otherwise. Names are lowercase (configuration keys ignore
+    /// case, folder names do not), see <see cref="Banks.ProductNames"/>.
+    /// </summary>
+    public Dictionary<string, ProductOptions> Products { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Megabytes the loaded banks may take together (estimated, see README); the least recently used are unloaded to
+    /// stay under it and loaded again on demand. Null = no limit: every bank stays loaded.
+    /// </summary>
+    public int? BankMemoryBudgetMb { get; set; }
 
     /// <summary>Image score at or above which an image is NG; null takes the bank's calibrated threshold.</summary>
     public double? Threshold { get; set; }

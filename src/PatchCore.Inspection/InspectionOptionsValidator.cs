@@ -2,13 +2,15 @@ using Microsoft.Extensions.Options;
 using PatchCore.Core;
 using PatchCore.Core.Devices;
 using PatchCore.Core.Search;
+using PatchCore.Inspection.Banks;
 
 namespace PatchCore.Inspection;
 
 /// <summary>
-/// Checks the settings before anything starts: required paths, numeric ranges, and that the inbox can be
-/// read and written (images are renamed out of it), the outbox can be created and written, and the bank file
-/// exists and can be read. Whether the bank's contents are valid is checked when it is loaded.
+/// Checks the settings before anything starts: required paths, numeric ranges, product names, and that the inbox can
+/// be read and written (images are renamed out of it), the outbox can be created and written, every bank file exists
+/// and can be read, and no product's inbox folder is a link or a file. Whether a bank's contents are valid is checked
+/// when it is loaded. Every message names the key it is about.
 /// </summary>
 public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
 {
@@ -16,7 +18,7 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
     {
         var errors = new List<string>();
         Require(errors, o.Inbox, "Inspection:Inbox");
-        Require(errors, o.Bank, "Inspection:Bank");
+        if (o.Products.Count == 0) Require(errors, o.Bank, "Inspection:Bank", " unless Inspection:Products are given");
         Require(errors, o.Outbox, "Inspection:Outbox");
         Range(errors, o.MaxBatchSize, 1, 1024, "Inspection:MaxBatchSize");
         Range(errors, o.MaxBatchDelayMs, 0, 600_000, "Inspection:MaxBatchDelayMs");
@@ -30,12 +32,21 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         Range(errors, o.ShutdownTimeoutMs, 1000, 3_600_000, "Inspection:ShutdownTimeoutMs");
         if (o.MaxPixels < 1) errors.Add($"Inspection:MaxPixels must be positive (got {o.MaxPixels}).");
         if (o.MaxFileBytes < 1) errors.Add($"Inspection:MaxFileBytes must be positive (got {o.MaxFileBytes}).");
-        foreach (var (key, value) in new[] { ("Threshold", o.Threshold), ("ReviewThreshold", o.ReviewThreshold), ("PixelThreshold", o.PixelThreshold) })
-            if (value is { } t && !(double.IsFinite(t) && t >= 0)) errors.Add($"Inspection:{key} must be a finite number >= 0 (got {t}).");
-        if (o is { Threshold: { } ng, ReviewThreshold: { } review } && review > ng)
-            errors.Add($"Inspection:ReviewThreshold ({review}) is above Inspection:Threshold ({ng}): nothing would go to review.");
-        if (o.MinRegionArea is < 1) errors.Add($"Inspection:MinRegionArea must be at least 1 pixel (got {o.MinRegionArea}).");
-        if (o.MmPerPixel is { } mm && !(double.IsFinite(mm) && mm > 0)) errors.Add($"Inspection:MmPerPixel must be a positive number (got {mm}).");
+        if (o.BankMemoryBudgetMb is { } budget) Range(errors, budget, 1, 16 << 20, "Inspection:BankMemoryBudgetMb");
+        CheckVerdictSettings(errors, "Inspection:", o.Threshold, o.ReviewThreshold, o.PixelThreshold, o.MinRegionArea, o.MmPerPixel);
+        foreach (var (productName, product) in o.Products)
+        {
+            string prefix = $"Inspection:Products:{productName}:";
+            if (ProductNames.Problem(productName) is { } problem) errors.Add($"Inspection:Products:{productName}: {problem}.");
+            Require(errors, product.Bank, prefix + "Bank");
+            CheckVerdictSettings(errors, prefix, product.Threshold, product.ReviewThreshold, product.PixelThreshold, product.MinRegionArea, product.MmPerPixel);
+            // A band emptied by a mix of the product's and the top-level values is as wrong as one set in one place
+            // (a product value that is itself invalid has its own message already).
+            double? own = product.Threshold ?? product.ReviewThreshold;
+            if (product.Threshold is null != product.ReviewThreshold is null && own is >= 0)
+                CheckBand(errors, product.ReviewThreshold ?? o.ReviewThreshold, product.ReviewThreshold is null ? "Inspection:ReviewThreshold" : prefix + "ReviewThreshold",
+                    product.Threshold ?? o.Threshold, product.Threshold is null ? "Inspection:Threshold" : prefix + "Threshold");
+        }
         try { ComputeDevice.Parse(o.Device); }
         catch (PatchCoreException e) { errors.Add($"Inspection:Device: {e.Message}"); }
         try { SearchBackends.Parse(o.Search); }
@@ -45,16 +56,50 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         {
             CheckInbox(errors, o.InboxPath);
             CheckOutbox(errors, o.OutboxPath);
-            CheckBank(errors, o.BankPath);
+            if (!string.IsNullOrWhiteSpace(o.Bank)) CheckBank(errors, o.BankPath, "Bank file");
+            foreach (var (productName, product) in o.Products.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                CheckBank(errors, product.BankPath, $"Inspection:Products:{productName}:Bank: bank file");
+                CheckProductFolder(errors, productName, Path.Combine(o.InboxPath, productName));
+            }
             if (string.Equals(o.InboxPath.TrimEnd('/'), o.OutboxPath.TrimEnd('/'), StringComparison.Ordinal))
                 errors.Add($"Inspection:Inbox and Inspection:Outbox are the same folder ({o.InboxPath}).");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static void Require(List<string> errors, string value, string key)
+    private static void Require(List<string> errors, string value, string key, string unless = "")
     {
-        if (string.IsNullOrWhiteSpace(value)) errors.Add($"{key} is required (configs/inspection.json, environment {key.Replace(":", "__", StringComparison.Ordinal)}, or --{key}=...).");
+        if (string.IsNullOrWhiteSpace(value)) errors.Add($"{key} is required{unless} (configs/inspection.json, environment {key.Replace(":", "__", StringComparison.Ordinal)}, or --{key}=...).");
+    }
+
+    /// <param name="prefix">"Inspection:" or "Inspection:Products:NAME:", so each message names the key as it is set.</param>
+    private static void CheckVerdictSettings(List<string> errors, string prefix, double? threshold, double? review, double? pixel, long? minRegionArea, double? mmPerPixel)
+    {
+        foreach (var (key, value) in new[] { ("Threshold", threshold), ("ReviewThreshold", review), ("PixelThreshold", pixel) })
+            if (value is { } t && !(double.IsFinite(t) && t >= 0)) errors.Add($"{prefix}{key} must be a finite number >= 0 (got {t}).");
+        CheckBand(errors, review, prefix + "ReviewThreshold", threshold, prefix + "Threshold");
+        if (minRegionArea is < 1) errors.Add($"{prefix}MinRegionArea must be at least 1 pixel (got {minRegionArea}).");
+        if (mmPerPixel is { } mm && !(double.IsFinite(mm) && mm > 0)) errors.Add($"{prefix}MmPerPixel must be a positive number (got {mm}).");
+    }
+
+    private static void CheckBand(List<string> errors, double? review, string reviewKey, double? ng, string ngKey)
+    {
+        if (review is { } r && ng is { } n && r > n)
+            errors.Add($"{reviewKey} ({r}) is above {ngKey} ({n}): nothing would go to review.");
+    }
+
+    /// <summary>
+    /// The daemon creates a missing product folder once it owns the inbox; one that is there must be a real folder,
+    /// since a link would be followed into somewhere else (and links in the inbox are never followed).
+    /// </summary>
+    private static void CheckProductFolder(List<string> errors, string name, string folder)
+    {
+        var info = new DirectoryInfo(folder);
+        if (info.LinkTarget is { } target)
+            errors.Add($"Inspection:Products:{name}: the inbox folder {folder} is a symbolic link (to {target}); a product folder must be a real folder.");
+        else if (File.Exists(folder))
+            errors.Add($"Inspection:Products:{name}: {folder} is a file; the product's images go in a folder of that name.");
     }
 
     private static void Range(List<string> errors, int value, int min, int max, string key)
@@ -93,11 +138,12 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         }
     }
 
-    private static void CheckBank(List<string> errors, string bank)
+    /// <param name="what">"Bank file" for Inspection:Bank (the message it always gave), else the product's key.</param>
+    private static void CheckBank(List<string> errors, string bank, string what)
     {
         if (!File.Exists(bank))
         {
-            errors.Add($"Bank file {bank} does not exist.");
+            errors.Add($"{what} {bank} does not exist.");
             return;
         }
         try
@@ -107,7 +153,7 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            errors.Add($"Bank file {bank} cannot be read: {e.Message}");
+            errors.Add($"{what} {bank} cannot be read: {e.Message}");
         }
     }
 

@@ -1,9 +1,15 @@
 using System.Globalization;
 using PatchCore.Core.Scoring;
+using Links = PatchCore.Inspection.Outbox.Links;
 
 namespace PatchCore.Inspection;
 
-/// <summary>Where everything lives under the inbox and the outbox.</summary>
+/// <summary>
+/// Where everything lives under the inbox and the outbox. The default product (and whatever belongs to no product)
+/// keeps the layout of the single-bank daemon, directly in the outbox; a named product has the same layout in
+/// <c>Outbox/&lt;product&gt;/</c> (product names cannot be ok, review, ng, quarantine or heatmaps: see
+/// <see cref="Banks.ProductNames"/>). One journal, one checkpoint and one health file serve every product.
+/// </summary>
 public sealed class Layout
 {
     /// <summary>The daemon's own folder in the inbox and in the outbox (hidden: never taken as an image).</summary>
@@ -38,18 +44,29 @@ public sealed class Layout
     public string StagingPath(string recordId, string originalName) =>
         Path.Combine(StagingFolder, recordId + Path.GetExtension(originalName));
 
-    /// <summary>ok/DAY/, review/DAY/, ng/DAY/ or quarantine/.</summary>
-    public string DestinationFolder(Verdict verdict, DateTimeOffset when) => verdict == Verdict.Quarantined
-        ? Path.Combine(Outbox, "quarantine")
-        : Path.Combine(Outbox, Verdicts.Name(verdict), Day(when));
+    /// <summary>The daemon's copies of accepted banks, kept when a memory budget may unload them (see <see cref="Banks.BankSource"/>).</summary>
+    public string BankCopyFolder => Path.Combine(OutboxStateFolder, "banks");
 
-    /// <summary>heatmaps/DAY/VERDICT/NAME.heatmap.png</summary>
-    public string HeatmapPath(Verdict verdict, DateTimeOffset when, string destinationName) =>
-        Path.Combine(Outbox, "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".heatmap.png");
+    /// <summary>The outbox of a product: the outbox itself for the default product and for no product (null), else Outbox/PRODUCT/.</summary>
+    public string ProductOutbox(string? product) =>
+        product is null || product == Banks.Product.DefaultName ? Outbox : Path.Combine(Outbox, product);
 
-    /// <summary>The binary defect mask beside the heatmap: heatmaps/DAY/VERDICT/NAME.mask.png</summary>
-    public string MaskPath(Verdict verdict, DateTimeOffset when, string destinationName) =>
-        Path.Combine(Outbox, "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".mask.png");
+    /// <summary>The inbox folder of a product: the inbox itself for the default product, else Inbox/PRODUCT/.</summary>
+    public string ProductInbox(string product) =>
+        product == Banks.Product.DefaultName ? Inbox : Path.Combine(Inbox, product);
+
+    /// <summary>ok/DAY/, review/DAY/, ng/DAY/ or quarantine/, in the product's outbox.</summary>
+    public string DestinationFolder(Verdict verdict, DateTimeOffset when, string? product = null) => verdict == Verdict.Quarantined
+        ? Path.Combine(ProductOutbox(product), "quarantine")
+        : Path.Combine(ProductOutbox(product), Verdicts.Name(verdict), Day(when));
+
+    /// <summary>heatmaps/DAY/VERDICT/NAME.heatmap.png, in the product's outbox.</summary>
+    public string HeatmapPath(Verdict verdict, DateTimeOffset when, string destinationName, string? product = null) =>
+        Path.Combine(ProductOutbox(product), "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".heatmap.png");
+
+    /// <summary>The binary defect mask beside the heatmap: heatmaps/DAY/VERDICT/NAME.mask.png, in the product's outbox.</summary>
+    public string MaskPath(Verdict verdict, DateTimeOffset when, string destinationName, string? product = null) =>
+        Path.Combine(ProductOutbox(product), "heatmaps", Day(when), Verdicts.Name(verdict), Path.GetFileNameWithoutExtension(destinationName) + ".mask.png");
 
     public static string ReasonPath(string quarantinedPath) => quarantinedPath + ".reason.txt";
 
@@ -64,7 +81,7 @@ public sealed class Layout
         for (int i = 0; ; i++)
         {
             string candidate = Path.Combine(folder, i == 0 ? fileName : $"{stem}~{i.ToString(CultureInfo.InvariantCulture)}{ext}");
-            if (!reserved.Contains(candidate) && !File.Exists(candidate) && !File.Exists(ReasonPath(candidate)))
+            if (!reserved.Contains(candidate) && !Links.EntryExists(candidate) && !Links.EntryExists(ReasonPath(candidate)))
                 return candidate;
         }
     }

@@ -7,8 +7,8 @@ namespace PatchCore.Inspection.Tests;
 
 /// <summary>
 /// Two small real banks built once for the whole test project: A from 20 good bottle images, B from 10 others
-/// (so its content id differs), both with coreset 0.1. Also scores the images the tests drop with bank A, so a test
-/// knows which verdict the bank gives each one.
+/// (so its content id differs), both with coreset 0.1. Also scores the images the tests drop with both banks, so a
+/// test knows which verdict each bank gives each one.
 /// </summary>
 public sealed class BankFixture : IDisposable
 {
@@ -31,12 +31,21 @@ public sealed class BankFixture : IDisposable
 
         using var detector = PatchCoreDetector.Load(BankA);
         BankAId = detector.BankId;
-        using (var b = PatchCoreDetector.Load(BankB)) BankBId = b.BankId;
+        BankAVectorBytes = detector.Metadata.VectorCount * detector.Metadata.Dimension * sizeof(float);
         string[] all = [.. Good, .. Defects];
         var scores = new Dictionary<string, double>();
         foreach (var file in detector.ScoreFiles(all))
             using (file) scores[file.Path] = file.Score;
         Scores = scores;
+        using (var b = PatchCoreDetector.Load(BankB))
+        {
+            BankBId = b.BankId;
+            ThresholdsB = b.Thresholds;
+            var scoresB = new Dictionary<string, double>();
+            foreach (var file in b.ScoreFiles(all))
+                using (file) scoresB[file.Path] = file.Score;
+            ScoresB = scoresB;
+        }
 
         if (detector.Thresholds.Ng is { } calibrated)
         {
@@ -61,6 +70,12 @@ public sealed class BankFixture : IDisposable
     public string[] Good { get; } = [];
     public string[] Defects { get; } = [];
     public IReadOnlyDictionary<string, double> Scores { get; } = new Dictionary<string, double>();
+    /// <summary>The same images scored with bank B.</summary>
+    public IReadOnlyDictionary<string, double> ScoresB { get; } = new Dictionary<string, double>();
+    /// <summary>Bank B's calibrated thresholds.</summary>
+    public Thresholds ThresholdsB { get; } = new();
+    /// <summary>Bank A's vectors in bytes (count x dimension x 4), to relate the daemon's memory to the bank's size.</summary>
+    public long BankAVectorBytes { get; }
     public double Threshold { get; }
     /// <summary>Bank A's thresholds as the daemon applies them (ng, review, pixel).</summary>
     public Thresholds Thresholds { get; } = new();
@@ -69,6 +84,9 @@ public sealed class BankFixture : IDisposable
     public string[] ThresholdArgs { get; } = [];
 
     public string ExpectedVerdict(string image) => Verdicts.Name(Thresholds.VerdictOf(Scores[image])!.Value);
+
+    /// <summary>The verdict bank B gives the image at its calibrated thresholds.</summary>
+    public string ExpectedVerdictB(string image) => Verdicts.Name(ThresholdsB.VerdictOf(ScoresB[image])!.Value);
 
     public void Dispose()
     {

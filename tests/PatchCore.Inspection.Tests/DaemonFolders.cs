@@ -35,11 +35,21 @@ public sealed class DaemonFolders : IDisposable
 
     public string ResultsFile => Path.Combine(Outbox, "results.jsonl");
 
+    /// <summary>False: <see cref="Args"/> gives no Inspection:Bank (a daemon of named products only).</summary>
+    public bool DefaultBank { get; set; } = true;
+
     public string[] Args(params string[] extra) =>
     [
-        $"--Inspection:Inbox={Inbox}", $"--Inspection:Bank={Bank}", $"--Inspection:Outbox={Outbox}",
+        $"--Inspection:Inbox={Inbox}", .. DefaultBank ? [$"--Inspection:Bank={Bank}"] : Array.Empty<string>(), $"--Inspection:Outbox={Outbox}",
         "--Inspection:HealthIntervalMs=250", "--Inspection:StatusIntervalMs=2000", .. extra,
     ];
+
+    /// <summary>Where the bank of product <paramref name="product"/> lies (the test writes or copies it there).</summary>
+    public string ProductBank(string product) => Path.Combine(Root, "bank", product + ".bin");
+
+    /// <summary>The settings of a product with its bank at <see cref="ProductBank"/>, and any more of its keys ("Threshold=0.3").</summary>
+    public string[] ProductArgs(string product, params string[] settings) =>
+        [$"--Inspection:Products:{product}:Bank={ProductBank(product)}", .. settings.Select(s => $"--Inspection:Products:{product}:{s}")];
 
     /// <summary>Copies <paramref name="source"/> to the drafts folder and renames it into the inbox, as a well-behaved writer does.</summary>
     public string Drop(string source, string name)
@@ -52,11 +62,26 @@ public sealed class DaemonFolders : IDisposable
     }
 
     /// <summary>Writes <paramref name="text"/> in the drafts folder and renames it into the inbox (for the fake scorer: a score, or anything else).</summary>
-    public string DropText(string name, string text)
+    public string DropText(string name, string text) => DropText("", name, text);
+
+    /// <summary>The same into the inbox's <paramref name="folder"/> (a product's, or any other; made if missing).</summary>
+    public string DropText(string folder, string name, string text)
     {
-        string draft = Path.Combine(Drafts, name);
+        string draft = Path.Combine(Drafts, Guid.NewGuid().ToString("N"));
         File.WriteAllText(draft, text);
-        string target = Path.Combine(Inbox, name);
+        string target = Path.Combine(Inbox, folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Move(draft, target);
+        return target;
+    }
+
+    /// <summary>Copies <paramref name="source"/> into the inbox's <paramref name="folder"/> by a rename, as a well-behaved writer does.</summary>
+    public string Drop(string folder, string source, string name)
+    {
+        string draft = Path.Combine(Drafts, Guid.NewGuid().ToString("N"));
+        File.Copy(source, draft);
+        string target = Path.Combine(Inbox, folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Move(draft, target);
         return target;
     }
@@ -86,24 +111,45 @@ public sealed class DaemonFolders : IDisposable
         return records;
     }
 
-    /// <summary>Image files under ok/, review/, ng/ and quarantine/ (not reason files, not heatmaps).</summary>
-    public string[] PlacedImages()
-    {
-        if (!Directory.Exists(Outbox)) return [];
-        return new[] { "ok", "review", "ng", "quarantine" }
-            .Select(d => Path.Combine(Outbox, d))
-            .Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
-            .Where(f => !f.EndsWith(".reason.txt", StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith('.'))
-            .ToArray();
-    }
+    /// <summary>
+    /// Every entry the daemon placed in the outbox: under ok/, review/, ng/ and quarantine/ and the same in each
+    /// product's folder, links included (not reason files, not heatmaps, not the journal, health or state files). Any
+    /// other stray file in the outbox counts too, so a test sees it.
+    /// </summary>
+    public string[] PlacedImages() =>
+        Directory.Exists(Outbox)
+            ? Entries(Outbox, folder => folder.Name != "heatmaps")
+                .Where(f => !f.EndsWith(".reason.txt", StringComparison.Ordinal))
+                .Where(f => Path.GetDirectoryName(f) != Outbox || Path.GetFileName(f) is not ("results.jsonl" or "health.json"))
+                .ToArray()
+            : [];
 
-    public string[] InboxImages() => Directory.EnumerateFiles(Inbox).Where(f => !Path.GetFileName(f).StartsWith('.')).ToArray();
+    /// <summary>Every entry left in the inbox, at any depth, links included (not hidden ones, not folders).</summary>
+    public string[] InboxImages() => Entries(Inbox, _ => true).ToArray();
 
     public string[] StagedFiles()
     {
         string staging = Path.Combine(Inbox, ".inspection", "staging");
-        return Directory.Exists(staging) ? Directory.GetFiles(staging) : [];
+        return Directory.Exists(staging) ? Directory.GetFileSystemEntries(staging) : [];
+    }
+
+    /// <summary>Files and links under <paramref name="root"/>, never through a link, skipping hidden names and the folders <paramref name="descend"/> refuses.</summary>
+    private static IEnumerable<string> Entries(string root, Func<DirectoryInfo, bool> descend)
+    {
+        var folders = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
+        while (folders.Count > 0)
+        {
+            foreach (var entry in folders.Pop().EnumerateFileSystemInfos())
+            {
+                if (entry.Name.StartsWith('.')) continue;
+                if (entry.LinkTarget is null && entry is DirectoryInfo folder)
+                {
+                    if (descend(folder)) folders.Push(folder);
+                    continue;
+                }
+                yield return entry.FullName;
+            }
+        }
     }
 
     /// <param name="daemon">A child-process daemon: the wait ends with its log as soon as it exits.</param>
@@ -134,6 +180,12 @@ public sealed class DaemonFolders : IDisposable
             var mine = records.Where(r => r.GetProperty("originalName").GetString() == name).ToList();
             Assert.True(mine.Count == 1, $"{name}: {mine.Count} records");
             string placed = mine[0].GetProperty("path").GetString()!;
+            if (new FileInfo(placed).LinkTarget is not null)
+            {
+                // A quarantined link lies there as the link; it was never read, so its record has no hash.
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, mine[0].GetProperty("sha256").ValueKind);
+                continue;
+            }
             Assert.True(File.Exists(placed), $"{name}: not at {placed}");
             Assert.Equal(mine[0].GetProperty("sha256").GetString(), Sha256(placed));
         }

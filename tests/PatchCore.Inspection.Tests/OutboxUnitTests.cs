@@ -57,6 +57,17 @@ public sealed class OutboxUnitTests : IDisposable
         Assert.Contains($"\"verdict\":\"{record.Verdict.ToString().ToLowerInvariant()}\"", line);
     }
 
+    /// <summary>A record of a product ends with it; one of no product (and every record before products existed) has none.</summary>
+    [Fact]
+    public void TheProductIsWrittenLastAndOnlyWhenThereIsOne()
+    {
+        string line = (Record("a") with { Product = "cap" }).ToJsonLine();
+        Assert.EndsWith(",\"product\":\"cap\"}", line);
+        Assert.Equal("cap", InspectionRecord.FromJsonLine(line)!.Product);
+        Assert.DoesNotContain("product", Record("a").ToJsonLine());
+        Assert.Null(InspectionRecord.FromJsonLine(Record("a").ToJsonLine())!.Product);
+    }
+
     [Fact]
     public void TheVerdictIsWrittenAsTheStringsReadersKnow()
     {

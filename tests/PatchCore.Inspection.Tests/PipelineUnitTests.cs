@@ -33,6 +33,7 @@ public sealed class PipelineUnitTests(ITestOutputHelper output)
             Assert.Equal(score, record.GetProperty("score").GetDouble());
             Assert.Equal(0.5, record.GetProperty("threshold").GetDouble());
             Assert.Equal("A", record.GetProperty("bankId").GetString());
+            Assert.Equal("default", record.GetProperty("product").GetString());
             Assert.StartsWith(Path.Combine(folders.Outbox, verdict) + Path.DirectorySeparatorChar, record.GetProperty("path").GetString());
             Assert.Contains("heatmap of", File.ReadAllText(record.GetProperty("heatmap").GetString()!));
         }

@@ -58,6 +58,69 @@ public sealed class ReconcilerUnitTests(ITestOutputHelper output)
         Assert.Single(daemon.Events(305));
     }
 
+    /// <summary>
+    /// The same after a crash in a batch of products and links: a product's image still in its inbox folder, a quarantined
+    /// link to a folder caught in staging, a link to a file already in the quarantine; and an unrecorded link in staging.
+    /// Each link ends as the link, its target untouched.
+    /// </summary>
+    [Fact]
+    public async Task ProductImagesAndQuarantinedLinksAreFinishedAsLinksAfterACrash()
+    {
+        using var folders = FakeDaemon.NewFolders();
+        await using var daemon = new FakeDaemon(folders, output); // not started: its parts are wired as in the daemon
+        var layout = daemon.Host.Services.GetRequiredService<Layout>();
+        var journal = daemon.Host.Services.GetRequiredService<IResultLog>();
+        var reconciler = daemon.Host.Services.GetRequiredService<Reconciler>();
+        Directory.CreateDirectory(layout.StagingFolder);
+        string target = Directory.CreateDirectory(Path.Combine(folders.Root, "elsewhere")).FullName;
+        File.WriteAllText(Path.Combine(target, "inner.png"), "0.9");
+
+        // A product's image, recorded, still in Inbox/cap/.
+        var when = DateTimeOffset.UtcNow;
+        Directory.CreateDirectory(Path.Combine(folders.Inbox, "cap"));
+        var image = Record(layout, "cap.png", Verdict.Ok) with
+        {
+            Path = Path.Combine(layout.DestinationFolder(Verdict.Ok, when, "cap"), "cap.png"),
+            InboxPath = Path.Combine(folders.Inbox, "cap", "cap.png"),
+            Product = "cap",
+        };
+        File.WriteAllText(image.InboxPath, "cap.png");
+        // A link to a folder, caught between its two renames.
+        var staged = LinkRecord(layout, "to-folder", target, "cap");
+        File.CreateSymbolicLink(layout.StagingPath(staged.Id, staged.OriginalName), target);
+        // A link to a file that reached the quarantine before the crash (its reason file not yet written).
+        var arrived = LinkRecord(layout, "to-file.png", Path.Combine(target, "inner.png"), null);
+        Directory.CreateDirectory(Path.GetDirectoryName(arrived.Path)!);
+        File.CreateSymbolicLink(arrived.Path, Path.Combine(target, "inner.png"));
+        // A link in staging without a record: it goes back to the inbox as a link.
+        Directory.CreateSymbolicLink(Path.Combine(layout.StagingFolder, "0000orphan"), target);
+
+        journal.Append([image, staged, arrived]);
+        Assert.Equal(2, await reconciler.RunAsync(CancellationToken.None));
+
+        Assert.Equal("cap.png", File.ReadAllText(image.Path));
+        Assert.StartsWith(Path.Combine(folders.Outbox, "cap", "ok") + Path.DirectorySeparatorChar, image.Path);
+        Assert.Equal(target, new FileInfo(staged.Path).LinkTarget);
+        Assert.Equal(Path.Combine(target, "inner.png"), new FileInfo(arrived.Path).LinkTarget);
+        Assert.Contains("symbolic link", File.ReadAllText(Layout.ReasonPath(staged.Path)));
+        Assert.Contains("symbolic link", File.ReadAllText(Layout.ReasonPath(arrived.Path)));
+        Assert.Empty(Directory.GetFileSystemEntries(layout.StagingFolder));
+        Assert.Equal(target, new FileInfo(Path.Combine(folders.Inbox, "recovered-0000orphan")).LinkTarget);
+        Assert.Equal("0.9", File.ReadAllText(Path.Combine(target, "inner.png")));
+        Assert.Equal(["inner.png"], Directory.GetFileSystemEntries(target).Select(Path.GetFileName));
+    }
+
+    private static InspectionRecord LinkRecord(Layout layout, string name, string target, string? product) =>
+        Record(layout, name, Verdict.Quarantined) with
+        {
+            Path = Path.Combine(layout.DestinationFolder(Verdict.Quarantined, DateTimeOffset.UtcNow, product), name),
+            InboxPath = Path.Combine(layout.ProductInbox(product ?? "default"), name),
+            Sha256 = null,
+            Size = System.Text.Encoding.UTF8.GetByteCount(target),
+            Reason = $"a symbolic link (to {target}): links in the inbox are never followed",
+            Product = product,
+        };
+
     [Fact]
     public async Task ARecordTornByACrashIsCutAndItsImageIsScoredAgain()
     {

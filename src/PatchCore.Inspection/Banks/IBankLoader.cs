@@ -8,7 +8,10 @@ namespace PatchCore.Inspection.Banks;
 /// </summary>
 public interface IBankLoader
 {
-    /// <summary>Loads the bank at <paramref name="path"/>; the caller owns (disposes) the scorer.</summary>
+    /// <summary>Loads the bank at <paramref name="path"/> with a product's detector settings; the caller owns (disposes) the scorer.</summary>
     /// <exception cref="PatchCoreException">The file is not a usable bank; the message names it and the problem.</exception>
-    IImageScorer Load(string path);
+    IImageScorer Load(string path, DetectorOptions options);
+
+    /// <summary>The memory a loaded scorer holds of its own (its bank and search structures, not a shared backbone), estimated, for <c>Inspection:BankMemoryBudgetMb</c>.</summary>
+    long MemoryBytes(IImageScorer scorer);
 }

@@ -6,17 +6,20 @@ using PatchCore.Inspection.Observability;
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>
-/// Finds complete files in the inbox and hands them out through a bounded channel. Sources: a FileSystemWatcher,
-/// a scan at start, and a periodic rescan (inotify can overflow, network shares can miss events). A file is
-/// complete when its writer renamed it into the inbox, or when its size and mtime have not changed for SettleMs.
+/// Finds complete entries in the inbox (its product folders and whatever else it holds, as <see cref="InboxRouter"/>
+/// decides) and hands them out through a bounded channel. Sources: a FileSystemWatcher over the whole tree, a walk at
+/// start, and a periodic walk (inotify can overflow, network shares can miss events, a folder moved in brings files no
+/// event names). A file is complete when its writer renamed it into place, or when its size and mtime have not
+/// changed for SettleMs; a symbolic link is complete at once (it is made in one step).
 /// A file stays claimed from hand-out until <see cref="Release"/>, so no rescan hands it out twice.
 /// Only paths are held here (never decoded images), and the channel holds at most a few batches of them.
 /// </summary>
 public sealed class InboxIntake : IDisposable
 {
-    private sealed class Candidate(string path, DateTimeOffset firstSeen, bool renamed)
+    private sealed class Candidate(InboxEntry entry, DateTimeOffset firstSeen, bool renamed)
     {
-        public string Path { get; } = path;
+        public InboxEntry Entry { get; } = entry;
+        public string Path => Entry.Path;
         public DateTimeOffset FirstSeen { get; } = firstSeen;
         public bool Renamed { get; set; } = renamed;
         public bool Claimed { get; set; }
@@ -25,6 +28,7 @@ public sealed class InboxIntake : IDisposable
     }
 
     private readonly string _inbox;
+    private readonly InboxRouter _router;
     private readonly TimeSpan _settle;
     private readonly TimeSpan _rescanInterval;
     private readonly ILogger _log;
@@ -34,9 +38,10 @@ public sealed class InboxIntake : IDisposable
     private FileSystemWatcher? _watcher;
     private volatile bool _rescanRequested = true;
 
-    public InboxIntake(string inbox, TimeSpan settle, TimeSpan rescanInterval, int capacity, ILogger<InboxIntake> log)
+    public InboxIntake(string inbox, InboxRouter router, TimeSpan settle, TimeSpan rescanInterval, int capacity, ILogger<InboxIntake> log)
     {
         _inbox = inbox;
+        _router = router;
         _settle = settle;
         _rescanInterval = rescanInterval;
         _log = log;
@@ -95,12 +100,14 @@ public sealed class InboxIntake : IDisposable
     {
         _watcher = new FileSystemWatcher(_inbox)
         {
-            IncludeSubdirectories = false,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            // The whole tree: product folders, and any other folder whose files must be quarantined.
+            IncludeSubdirectories = true,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
             InternalBufferSize = 64 * 1024,
         };
         _watcher.Created += (_, e) => Seen(e.FullPath, renamed: false);
-        _watcher.Changed += (_, e) => Seen(e.FullPath, renamed: false);
+        // A folder's own change (a file added in it) says nothing its files' events do not: no walk for it.
+        _watcher.Changed += (_, e) => Seen(e.FullPath, renamed: false, walkFolders: false);
         _watcher.Renamed += (_, e) =>
         {
             Forget(e.OldFullPath);
@@ -122,17 +129,25 @@ public sealed class InboxIntake : IDisposable
         _watcher = null;
     }
 
-    private void Seen(string path, bool renamed)
+    /// <summary>A watcher event: the router says what the path is; a folder (moved in with its files) asks for a walk.</summary>
+    private void Seen(string path, bool renamed, bool walkFolders = true)
     {
-        if (InboxNames.IsIgnored(Path.GetFileName(path))) return;
+        var entry = _router.Classify(path, out bool rescan);
+        if (rescan && walkFolders) _rescanRequested = true;
+        if (entry is { } found) Seen(found, renamed);
+    }
+
+    private void Seen(InboxEntry entry, bool renamed)
+    {
+        renamed |= entry.IsLink; // a link is made in one step: nothing to wait for
         lock (_lock)
         {
-            if (_candidates.TryGetValue(path, out var known))
+            if (_candidates.TryGetValue(entry.Path, out var known))
             {
                 if (renamed && !known.Claimed) known.Renamed = true;
                 return;
             }
-            _candidates[path] = new Candidate(path, DateTimeOffset.UtcNow, renamed);
+            _candidates[entry.Path] = new Candidate(entry, DateTimeOffset.UtcNow, renamed);
         }
     }
 
@@ -146,15 +161,8 @@ public sealed class InboxIntake : IDisposable
 
     private void Rescan()
     {
-        try
-        {
-            foreach (string path in Directory.EnumerateFiles(_inbox))
-                Seen(path, renamed: false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.InboxUnreadable(e, _inbox, e.Message);
-        }
+        foreach (var entry in _router.Walk((folder, e) => _log.InboxUnreadable(e, folder, e.Message)))
+            Seen(entry, renamed: false);
     }
 
     private void HandOutSettled()
@@ -166,16 +174,22 @@ public sealed class InboxIntake : IDisposable
         foreach (var candidate in waiting)
         {
             var info = new FileInfo(candidate.Path);
-            if (!info.Exists)
+            // Gone, or no longer what it was seen as (a file replaced by a link or the other way): forget it, and the
+            // next walk takes whatever is there now for what it is.
+            bool isLink = info.LinkTarget is not null;
+            if (isLink != candidate.Entry.IsLink || (!isLink && !info.Exists))
             {
                 Forget(candidate.Path);
                 continue;
             }
-            var stamp = (info.Length, info.LastWriteTimeUtc);
-            if (candidate.Stamp != stamp)
+            if (!isLink)
             {
-                candidate.Stamp = stamp;
-                candidate.StableSince = Stopwatch.GetTimestamp();
+                var stamp = (info.Length, info.LastWriteTimeUtc);
+                if (candidate.Stamp != stamp)
+                {
+                    candidate.Stamp = stamp;
+                    candidate.StableSince = Stopwatch.GetTimestamp();
+                }
             }
             bool complete = candidate.Renamed || Stopwatch.GetElapsedTime(candidate.StableSince) >= _settle;
             if (!complete) continue;
@@ -183,7 +197,13 @@ public sealed class InboxIntake : IDisposable
             lock (_lock)
             {
                 if (!_candidates.TryGetValue(candidate.Path, out var current) || !ReferenceEquals(current, candidate)) continue;
-                if (!_ready.Writer.TryWrite(new InboxFile(candidate.Path, Path.GetFileName(candidate.Path), candidate.FirstSeen)))
+                var file = new InboxFile(candidate.Path, Path.GetFileName(candidate.Path), candidate.FirstSeen)
+                {
+                    Product = candidate.Entry.Product,
+                    Refusal = candidate.Entry.Refusal,
+                    IsLink = candidate.Entry.IsLink,
+                };
+                if (!_ready.Writer.TryWrite(file))
                     return; // channel full: the rest waits for the next tick
                 candidate.Claimed = true;
             }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatchCore.Core;
+using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Outbox;
 
 namespace PatchCore.Inspection.Observability;
@@ -15,14 +17,19 @@ public sealed class HealthReporter : BackgroundService
     private readonly Layout _layout;
     private readonly DaemonStatus _status;
     private readonly InspectionTotalsCollector _totals;
+    private readonly BankKeeper _banks;
+    private readonly SharedBackbones _backbones;
     private readonly ILogger<HealthReporter> _log;
 
-    public HealthReporter(InspectionOptions options, Layout layout, DaemonStatus status, InspectionTotalsCollector totals, ILogger<HealthReporter> log)
+    public HealthReporter(InspectionOptions options, Layout layout, DaemonStatus status, InspectionTotalsCollector totals,
+        BankKeeper banks, SharedBackbones backbones, ILogger<HealthReporter> log)
     {
         _options = options;
         _layout = layout;
         _status = status;
         _totals = totals;
+        _banks = banks;
+        _backbones = backbones;
         _log = log;
     }
 
@@ -59,13 +66,15 @@ public sealed class HealthReporter : BackgroundService
     }
 
     private void LogStatus(InspectionTotals t) =>
-        _log.Status(t.Processed, t.Ok, t.Ng, t.Quarantined, t.Backlog, t.MsPerImage, t.Errors, _status.BankId);
+        _log.Status(t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, t.MsPerImage, t.Errors, _status.BankId, _banks.LoadedCount, _banks.Products.Count);
 
     private void WriteHealth(InspectionTotals t)
     {
         var error = _status.LastError;
+        var products = _banks.Snapshot().Select(p => p with { Processed = t.ProcessedByProduct.GetValueOrDefault(p.Name) }).ToArray();
         var report = new HealthReport(DateTimeOffset.UtcNow, _status.StartedAt, Environment.ProcessId, _status.State, _status.BankId,
-            t.Processed, t.Ok, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors);
+            t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors,
+            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count);
         try
         {
             Durable.WriteAllBytes(_layout.HealthFile, JsonSerializer.SerializeToUtf8Bytes(report, RecordJson.Default.HealthReport));

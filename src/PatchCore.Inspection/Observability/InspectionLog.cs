@@ -76,27 +76,42 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Reconciled {Pending} records after the checkpoint: {Finished} moves finished")]
     public static partial void Reconciled(this ILogger log, int pending, int finished);
 
-    // Banks
+    // Banks (the product is "default" for the bank of Inspection:Bank)
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Bank {Bank} loaded: id {BankId}, thresholds ng {Threshold}, review {ReviewThreshold}, pixel {PixelThreshold}")]
-    public static partial void BankLoaded(this ILogger log, string bank, string bankId, double threshold, double? reviewThreshold, double? pixelThreshold);
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Product {Product}: bank {Bank} loaded: id {BankId}, thresholds ng {Threshold}, review {ReviewThreshold}, pixel {PixelThreshold}, about {Mb:F1} MB")]
+    public static partial void BankLoaded(this ILogger log, string product, string bank, string bankId, double threshold, double? reviewThreshold, double? pixelThreshold, double mb);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Switched bank: {OldId} -> {NewId} (threshold {Threshold})")]
-    public static partial void BankSwitched(this ILogger log, string oldId, string newId, double threshold);
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Product {Product}: switched bank {OldId} -> {NewId} (threshold {Threshold})")]
+    public static partial void BankSwitched(this ILogger log, string product, string oldId, string newId, double threshold);
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Refused the new bank at {Bank}: {Reason}; keeping bank {BankId}")]
-    public static partial void BankRefused(this ILogger log, Exception exception, string bank, string reason, string bankId);
+    [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "Product {Product}: refused the new bank at {Bank}: {Reason}; keeping bank {BankId}")]
+    public static partial void BankRefused(this ILogger log, Exception exception, string product, string bank, string reason, string bankId);
 
-    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Bank file {Bank} was rewritten with the same content (id {BankId}); nothing to switch")]
-    public static partial void BankUnchanged(this ILogger log, string bank, string bankId);
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Product {Product}: bank file {Bank} was rewritten with the same content (id {BankId}); nothing to switch")]
+    public static partial void BankUnchanged(this ILogger log, string product, string bank, string bankId);
 
-    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "New bank {BankId} loaded in {Ms:F0} ms; switching after the batch in flight")]
-    public static partial void BankReplacementLoaded(this ILogger log, string bankId, double ms);
+    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "Product {Product}: new bank {BankId} loaded in {Ms:F0} ms; switching after the batch in flight")]
+    public static partial void BankReplacementLoaded(this ILogger log, string product, string bankId, double ms);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "Product {Product}: bank {BankId} (about {Mb:F1} MB) unloaded, the least recently used; {LoadedMb:F1} MB loaded, budget {Budget}")]
+    public static partial void BankUnloaded(this ILogger log, string product, string bankId, double mb, double loadedMb, string budget);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Information, Message = "Product {Product}: bank {BankId} loaded on demand in {Ms:F0} ms (about {Mb:F1} MB); {LoadedMb:F1} MB loaded, budget {Budget}")]
+    public static partial void BankLoadedOnDemand(this ILogger log, string product, string bankId, double ms, double mb, double loadedMb, string budget);
+
+    [LoggerMessage(EventId = 408, Level = LogLevel.Warning, Message = "Product {Product}: its bank alone (about {Mb:F1} MB) is larger than Inspection:BankMemoryBudgetMb ({BudgetMb:F0} MB); loaded anyway, every other bank unloaded")]
+    public static partial void BankOverBudget(this ILogger log, string product, double mb, double budgetMb);
+
+    [LoggerMessage(EventId = 409, Level = LogLevel.Information, Message = "Product {Product}: new bank {BankId} accepted while unloaded; it is loaded for the next image")]
+    public static partial void BankReplacementAccepted(this ILogger log, string product, string bankId);
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Serving {Count} products ({Products}): {Loaded} banks loaded, about {LoadedMb:F1} MB; memory budget {Budget}")]
+    public static partial void ProductsServing(this ILogger log, int count, string products, int loaded, double loadedMb, string budget);
 
     // Health
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Status: processed {Processed}, ok {Ok}, ng {Ng}, quarantined {Quarantined}, backlog {Backlog}, {MsPerImage:F1} ms/image, errors {Errors}, bank {BankId}")]
-    public static partial void Status(this ILogger log, long processed, long ok, long ng, long quarantined, int backlog, double msPerImage, long errors, string? bankId);
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Status: processed {Processed}, ok {Ok}, review {Review}, ng {Ng}, quarantined {Quarantined}, backlog {Backlog}, {MsPerImage:F1} ms/image, errors {Errors}, bank {BankId}, banks loaded {BanksLoaded} of {Products}")]
+    public static partial void Status(this ILogger log, long processed, long ok, long review, long ng, long quarantined, int backlog, double msPerImage, long errors, string? bankId, int banksLoaded, int products);
 
     [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Cannot write {Health}: {Error}")]
     public static partial void HealthUnwritable(this ILogger log, Exception exception, string health, string error);
@@ -105,4 +120,7 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Holding {Folder} for this daemon (pid {Pid}; lock {LockFile})")]
     public static partial void FolderOwned(this ILogger log, string folder, int pid, string lockFile);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
+    public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
 }

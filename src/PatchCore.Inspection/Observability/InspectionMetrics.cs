@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using PatchCore.Inspection.Intake;
 using PatchCore.Core.Scoring;
@@ -34,13 +35,8 @@ public sealed class InspectionMetrics
         public const string Worker = "worker";
     }
 
-    private static readonly KeyValuePair<string, object?>[] VerdictTags =
-    [
-        new("verdict", "ok"),
-        new("verdict", "ng"),
-        new("verdict", "quarantined"),
-        new("verdict", "review"),
-    ];
+    /// <summary>The <c>verdict</c> tag's values, by <see cref="Verdict"/>: the journal's strings.</summary>
+    private static readonly string[] VerdictNames = ["ok", "ng", "quarantined", "review"];
 
     private readonly Counter<long> _images;
     private readonly Histogram<double> _duration;
@@ -51,8 +47,8 @@ public sealed class InspectionMetrics
     public InspectionMetrics(IMeterFactory meterFactory, InboxIntake intake)
     {
         Meter = meterFactory.Create(MeterName);
-        _images = Meter.CreateCounter<long>(ImagesName, "{image}", "Images recorded in results.jsonl, by verdict (ok, review, ng, quarantined).");
-        _duration = Meter.CreateHistogram<double>(DurationName, "s", "Time from an image's arrival in the inbox to its durable record, by verdict.");
+        _images = Meter.CreateCounter<long>(ImagesName, "{image}", "Images recorded in results.jsonl, by verdict (ok, review, ng, quarantined) and product.");
+        _duration = Meter.CreateHistogram<double>(DurationName, "s", "Time from an image's arrival in the inbox to its durable record, by verdict and product.");
         _batchDuration = Meter.CreateHistogram<double>(BatchDurationName, "s", "Wall time of one batch: checks, scoring, heatmaps, records, moves, checkpoint.");
         _batchSize = Meter.CreateHistogram<int>(BatchSizeName, "{image}", "Files taken in one batch (at most Inspection:MaxBatchSize).");
         _errors = Meter.CreateCounter<long>(ErrorsName, "{error}", "Errors, by error.type: io (retried), heatmap, batch, bank, worker.");
@@ -62,11 +58,12 @@ public sealed class InspectionMetrics
     public Meter Meter { get; }
 
     /// <summary>An image's record is durable.</summary>
-    public void Recorded(Verdict verdict, TimeSpan sinceArrival)
+    /// <param name="product">Its product; null for a file of no product, tagged "" (no product name can be empty).</param>
+    public void Recorded(Verdict verdict, TimeSpan sinceArrival, string? product)
     {
-        var tag = VerdictTags[(int)verdict];
-        _images.Add(1, tag);
-        _duration.Record(Math.Max(0, sinceArrival.TotalSeconds), tag);
+        var tags = new TagList { { "verdict", VerdictNames[(int)verdict] }, { "product", product ?? "" } };
+        _images.Add(1, tags);
+        _duration.Record(Math.Max(0, sinceArrival.TotalSeconds), tags);
     }
 
     public void BatchDone(int files, TimeSpan elapsed)

@@ -11,7 +11,8 @@ public sealed class InspectionTotalsCollector : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly object _lock = new();
-    private long _ok, _ng, _quarantined, _errors, _batchFiles;
+    private readonly Dictionary<string, long> _byProduct = new(StringComparer.Ordinal);
+    private long _ok, _review, _ng, _quarantined, _errors, _batchFiles;
     private double _batchSeconds;
     private int _backlog;
 
@@ -32,8 +33,8 @@ public sealed class InspectionTotalsCollector : IDisposable
         lock (_lock)
         {
             _listener.RecordObservableInstruments(); // the backlog gauge reports now, into Add
-            return new InspectionTotals(_ok, _ng, _quarantined, _backlog,
-                _batchFiles == 0 ? 0 : _batchSeconds * 1000 / _batchFiles, _errors);
+            return new InspectionTotals(_ok, _review, _ng, _quarantined, _backlog,
+                _batchFiles == 0 ? 0 : _batchSeconds * 1000 / _batchFiles, _errors, new Dictionary<string, long>(_byProduct, StringComparer.Ordinal));
         }
     }
 
@@ -47,9 +48,12 @@ public sealed class InspectionTotalsCollector : IDisposable
                     switch (Tag(tags, "verdict"))
                     {
                         case "ok": _ok += (long)number; break;
+                        case "review": _review += (long)number; break;
                         case "ng": _ng += (long)number; break;
                         default: _quarantined += (long)number; break;
                     }
+                    string product = Tag(tags, "product") as string ?? "";
+                    _byProduct[product] = _byProduct.GetValueOrDefault(product) + (long)number;
                     break;
                 case InspectionMetrics.ErrorsName:
                     _errors += (long)number;

@@ -12,6 +12,7 @@ namespace PatchCore.Inspection.Outbox;
 /// 2. for quarantine, write NAME.reason.txt beside the destination;
 /// 3. move staging to the destination (a rename on one file system; across file systems .NET copies then deletes,
 ///    and a copy cut short is detected by its content hash and redone).
+/// A symbolic link is moved as the link itself, never through it (<see cref="Links"/>).
 /// </summary>
 public sealed class ImageMover : IImageMover
 {
@@ -23,17 +24,17 @@ public sealed class ImageMover : IImageMover
     {
         string staging = _layout.StagingPath(record.Id, record.OriginalName);
         string destination = record.Path;
-        bool staged = File.Exists(staging);
-        bool arrived = File.Exists(destination);
+        bool staged = Links.EntryExists(staging);
+        bool arrived = Links.EntryExists(destination);
 
         if (!staged && !arrived)
         {
-            if (!File.Exists(record.InboxPath) || (!sourceVerified && !SameContent(record.InboxPath, record)))
+            if (!Links.EntryExists(record.InboxPath) || (!sourceVerified && !SameContent(record.InboxPath, record)))
                 return MoveOutcome.Vanished;
             Directory.CreateDirectory(_layout.StagingFolder);
             try
             {
-                File.Move(record.InboxPath, staging);
+                MoveEntry(record.InboxPath, staging);
             }
             catch (FileNotFoundException)
             {
@@ -60,8 +61,15 @@ public sealed class ImageMover : IImageMover
             }
             File.Delete(destination); // a cross-device copy cut short by the crash
         }
-        File.Move(staging, destination, overwrite: false);
+        MoveEntry(staging, destination);
         return MoveOutcome.Moved;
+    }
+
+    /// <summary>A file is moved by .NET (a copy across file systems); a link as the link itself.</summary>
+    internal static void MoveEntry(string source, string destination)
+    {
+        if (Links.IsLink(source)) Links.Move(source, destination);
+        else File.Move(source, destination, overwrite: false);
     }
 
     private static void EnsureReason(InspectionRecord record)
@@ -73,7 +81,7 @@ public sealed class ImageMover : IImageMover
             .Append("file: ").Append(record.OriginalName).Append('\n')
             .Append("reason: ").Append(record.Reason).Append('\n')
             .Append("received: ").Append(record.ReceivedAt.ToString("O")).Append('\n')
-            .Append("sha256: ").Append(record.Sha256 ?? "(unreadable)").Append('\n')
+            .Append("sha256: ").Append(record.Sha256 ?? "(not read)").Append('\n')
             .Append("size: ").Append(record.Size).Append('\n');
         Durable.WriteAllBytes(reasonPath, Encoding.UTF8.GetBytes(text.ToString()));
     }
@@ -81,8 +89,12 @@ public sealed class ImageMover : IImageMover
     private static bool SameContent(string path, InspectionRecord record)
     {
         var info = new FileInfo(path);
+        // A link is recorded unread (no hash) with the length of the path it holds; it is compared as such, never read through.
+        if (info.LinkTarget is not null) return record.Sha256 is null && Links.Size(path) == record.Size;
         if (!info.Exists || info.Length != record.Size) return false;
-        if (record.Sha256 is null) return true; // unreadable when recorded: the size is all there is to compare
+        // Unreadable when recorded: the size is all there is to compare. Empty: nothing to compare, and an empty entry
+        // that is not a regular file (a FIFO) would block the open.
+        if (record.Sha256 is null || record.Size == 0) return true;
         try
         {
             return string.Equals(Sha256Hex(path), record.Sha256, StringComparison.OrdinalIgnoreCase);
@@ -92,6 +104,9 @@ public sealed class ImageMover : IImageMover
             return true;
         }
     }
+
+    /// <summary>The SHA-256 of no bytes: what an empty file's record says, known without opening it.</summary>
+    public const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     public static string Sha256Hex(string path)
     {

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Outbox;
 public sealed record InspectionRecord
 {
     public required string Id { get; init; }
-    /// <summary>Where the image lies now: ok/, review/, ng/ or quarantine/.</summary>
+    /// <summary>Where the image lies now: ok/, review/, ng/ or quarantine/ (of its product's outbox).</summary>
     public required string Path { get; init; }
     public required string OriginalName { get; init; }
     public required string InboxPath { get; init; }
@@ -39,6 +39,13 @@ public sealed record InspectionRecord
     /// <summary>The binary defect mask PNG beside the heatmap.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Mask { get; init; }
+    /// <summary>
+    /// The product whose bank scored the image ("default" for images directly in the inbox); absent on a file that
+    /// belongs to no product (quarantined from an unknown folder, or directly in an inbox without a default product),
+    /// and on records written before products existed, which were all the default product's.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Product { get; init; }
 
     public string ToJsonLine() => JsonSerializer.Serialize(this, RecordJson.Default.InspectionRecord);
 

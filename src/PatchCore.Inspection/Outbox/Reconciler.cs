@@ -70,11 +70,13 @@ public sealed class Reconciler
     private void ReturnOrphans(HashSet<string> pendingIds)
     {
         if (!Directory.Exists(_layout.StagingFolder)) return;
-        foreach (string file in Directory.EnumerateFiles(_layout.StagingFolder))
+        // Entries, not files: a quarantined link to a folder is staged too, and Directory.EnumerateFiles does not list it.
+        foreach (string file in Directory.EnumerateFileSystemEntries(_layout.StagingFolder))
         {
             if (pendingIds.Contains(Path.GetFileNameWithoutExtension(file))) continue;
+            if (Directory.Exists(file) && !Links.IsLink(file)) continue; // the daemon never stages a folder
             string back = Layout.UniqueDestination(_layout.Inbox, "recovered-" + Path.GetFileName(file), new HashSet<string>());
-            File.Move(file, back);
+            ImageMover.MoveEntry(file, back);
             _log.OrphanReturned(file, back);
         }
     }

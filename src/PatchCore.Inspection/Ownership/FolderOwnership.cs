@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Observability;
 
 namespace PatchCore.Inspection.Ownership;
@@ -15,14 +16,16 @@ public sealed class FolderOwnership : IHostedService, IDisposable
 {
     private readonly InspectionOptions _options;
     private readonly Layout _layout;
+    private readonly ProductCatalog _products;
     private readonly ILogger<FolderOwnership> _log;
     private FolderLock? _inbox;
     private FolderLock? _outbox;
 
-    public FolderOwnership(InspectionOptions options, Layout layout, ILogger<FolderOwnership> log)
+    public FolderOwnership(InspectionOptions options, Layout layout, ProductCatalog products, ILogger<FolderOwnership> log)
     {
         _options = options;
         _layout = layout;
+        _products = products;
         _log = log;
     }
 
@@ -42,7 +45,20 @@ public sealed class FolderOwnership : IHostedService, IDisposable
         }
         _log.FolderOwned(_inbox.Folder, me.Pid, _inbox.LockFile);
         _log.FolderOwned(_outbox.Folder, me.Pid, _outbox.LockFile);
+        CreateProductFolders();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Each named product's inbox folder, made once the inbox is ours, so writers have it from the start.</summary>
+    private void CreateProductFolders()
+    {
+        foreach (var product in _products.All.Where(p => !p.IsDefault))
+        {
+            string folder = _layout.ProductInbox(product.Name);
+            if (Directory.Exists(folder)) continue;
+            Directory.CreateDirectory(folder);
+            _log.ProductFolderCreated(folder, product.Name);
+        }
     }
 
     /// <summary>Nothing: the worker may still be finishing; the locks go with the host (<see cref="Dispose"/>).</summary>

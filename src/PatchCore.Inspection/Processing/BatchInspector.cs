@@ -10,9 +10,10 @@ using PatchCore.Core.Scoring;
 namespace PatchCore.Inspection.Processing;
 
 /// <summary>
-/// Inspects one batch, in the order that makes a crash at any point recoverable:
-/// check and hash each file, score them through the scorer's one path, write heatmaps, append and fsync all
-/// records, then move each image out of the inbox, then advance the checkpoint.
+/// Inspects one batch of one product (or of files that belong to no bank), in the order that makes a crash at any
+/// point recoverable: check and hash each file, score them through the scorer's one path, write heatmaps, append and
+/// fsync all records, then move each image out of the inbox, then advance the checkpoint. Entries the intake refused
+/// (links, files outside a product's folder) are quarantined without being scored, and a link is never opened.
 /// </summary>
 public sealed class BatchInspector
 {
@@ -42,11 +43,12 @@ public sealed class BatchInspector
     /// Inspects the batch; every file it returns is finished (recorded and moved, or vanished). If the scorer fails
     /// as a whole this throws before anything is recorded, and the files stay in the inbox.
     /// </summary>
+    /// <param name="bank">The bank of the batch's product; null for a batch of refused entries only, which no bank looks at.</param>
     /// <param name="abort">Cancelled only at the shutdown deadline; the restart's reconciliation then finishes the batch.</param>
-    public async Task ProcessAsync(IReadOnlyList<InboxFile> batch, ActiveBank bank, CancellationToken abort)
+    public async Task ProcessAsync(IReadOnlyList<InboxFile> batch, ActiveBank? bank, CancellationToken abort)
     {
         var started = Stopwatch.GetTimestamp();
-        var outcomes = CheckAndScore(batch, bank.Scorer, abort);
+        var outcomes = CheckAndScore(batch, bank?.Scorer, abort);
         var scoredAt = DateTimeOffset.UtcNow;
 
         var reserved = new HashSet<string>(StringComparer.Ordinal);
@@ -79,7 +81,7 @@ public sealed class BatchInspector
     {
         long end = await _retry.RunAsync("Appending to results.jsonl", () => _results.Append(records), abort).ConfigureAwait(false);
         var recordedAt = DateTimeOffset.UtcNow;
-        foreach (var record in records) _metrics.Recorded(record.Verdict, recordedAt - record.ReceivedAt);
+        foreach (var record in records) _metrics.Recorded(record.Verdict, recordedAt - record.ReceivedAt, record.Product);
 
         foreach (var record in records)
         {
@@ -91,26 +93,41 @@ public sealed class BatchInspector
     }
 
     /// <summary>One outcome per file of the batch, in its order.</summary>
-    private FileOutcome[] CheckAndScore(IReadOnlyList<InboxFile> batch, IImageScorer scorer, CancellationToken abort)
+    private FileOutcome[] CheckAndScore(IReadOnlyList<InboxFile> batch, IImageScorer? scorer, CancellationToken abort)
     {
         var outcomes = new FileOutcome?[batch.Count];
         var facts = new FileFacts[batch.Count];
         Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeParallelism },
             i => outcomes[i] = Check(batch[i], out facts[i]));
-        Score(batch, facts, outcomes, scorer, abort);
+        if (scorer is not null) Score(batch, facts, outcomes, scorer, abort);
+        else if (outcomes.Any(o => o is null))
+            throw new UnreachableException("A batch without a bank holds a file to score.");
         return outcomes.Select(o => o!).ToArray();
     }
 
-    /// <summary>Size checks and content hash. Returns null when the file goes on to the scorer, else its outcome; never throws for a bad file.</summary>
+    /// <summary>
+    /// Size checks and content hash. Returns null when the file goes on to the scorer, else its outcome; never throws
+    /// for a bad file. A link is recorded as the link (the length of the path it holds, no hash), never opened; an
+    /// empty entry is never opened either (it may be a FIFO, whose open would wait for a writer).
+    /// </summary>
     private FileOutcome? Check(InboxFile file, out FileFacts facts)
     {
         facts = new FileFacts(0, null);
         try
         {
             var info = new FileInfo(file.Path);
+            // Looked at again here, not only taken from the intake: a file replaced by a link since it was found is a link.
+            if (info.LinkTarget is { } target)
+            {
+                facts = new FileFacts(Links.Size(file.Path), Sha256: null);
+                return new FileOutcome.Quarantined(file, facts, file.IsLink && file.Refusal is { } refusal ? refusal
+                    : $"a symbolic link (to {target}): links in the inbox are never followed; the link itself is quarantined and its target left untouched");
+            }
             if (!info.Exists) return new FileOutcome.Vanished(file);
             facts = new FileFacts(info.Length, Sha256: null); // what the record says if the file cannot be read
-            facts = facts with { Sha256 = ImageMover.Sha256Hex(file.Path) };
+            facts = facts with { Sha256 = facts.Size == 0 ? ImageMover.EmptySha256 : ImageMover.Sha256Hex(file.Path) };
+            if (file.Refusal is { } reason)
+                return new FileOutcome.Quarantined(file, facts, reason);
             if (facts.Size == 0)
                 return new FileOutcome.Quarantined(file, facts, "zero-byte file");
             if (facts.Size > _options.MaxFileBytes)
@@ -163,25 +180,28 @@ public sealed class BatchInspector
             outcomes[i] ??= new FileOutcome.Quarantined(batch[i], facts[i], "the scorer returned no result for this file");
     }
 
-    private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, ActiveBank bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
+    private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, ActiveBank? bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
     {
         switch (outcome)
         {
             case FileOutcome.Quarantined quarantined:
             {
-                string destination = Reserve(Verdict.Quarantined, quarantined.File.Name, scoredAt, reserved);
-                _log.Quarantining(quarantined.File.Name, quarantined.Reason);
-                return NewRecord(quarantined.File, quarantined.Facts, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = quarantined.Reason };
+                var file = quarantined.File;
+                string destination = Reserve(Verdict.Quarantined, file.Name, scoredAt, reserved, file.Product);
+                _log.Quarantining(file.Refusal is null ? file.Name : Path.GetRelativePath(_layout.Inbox, file.Path), quarantined.Reason);
+                return NewRecord(file, quarantined.Facts, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = quarantined.Reason };
             }
             case FileOutcome.Scored scored:
             {
-                // The bank always has an ng threshold (BankKeeper refuses one without), so the scorer gave a verdict.
+                // Scored means a bank looked at it, and a bank always has an ng threshold (BankKeeper refuses one without).
+                if (bank is null) throw new UnreachableException($"{scored.File.Name} was scored without a bank.");
                 var verdict = scored.Result.Verdict ?? throw new UnreachableException($"{scored.File.Name} was scored without a verdict.");
-                string destination = Reserve(verdict, scored.File.Name, scoredAt, reserved);
+                string? product = scored.File.Product;
+                string destination = Reserve(verdict, scored.File.Name, scoredAt, reserved, product);
                 string name = Path.GetFileName(destination);
-                string? heatmap = await WriteImageAsync("heatmap", scored, _layout.HeatmapPath(verdict, scoredAt, name),
+                string? heatmap = await WriteImageAsync("heatmap", scored, _layout.HeatmapPath(verdict, scoredAt, name, product),
                     path => bank.Scorer.WriteHeatmap(scored.Result, path), abort).ConfigureAwait(false);
-                string? mask = await WriteImageAsync("defect mask", scored, _layout.MaskPath(verdict, scoredAt, name),
+                string? mask = await WriteImageAsync("defect mask", scored, _layout.MaskPath(verdict, scoredAt, name, product),
                     path => bank.Scorer.WriteDefectMask(scored.Result, path), abort).ConfigureAwait(false);
                 return NewRecord(scored.File, scored.Facts, destination, verdict, bank, scoredAt) with
                 {
@@ -199,14 +219,15 @@ public sealed class BatchInspector
         }
     }
 
-    private string Reserve(Verdict verdict, string name, DateTimeOffset scoredAt, HashSet<string> reserved)
+    private string Reserve(Verdict verdict, string name, DateTimeOffset scoredAt, HashSet<string> reserved, string? product)
     {
-        string destination = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt), name, reserved);
+        string destination = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt, product), name, reserved);
         reserved.Add(destination);
         return destination;
     }
 
-    private static InspectionRecord NewRecord(InboxFile file, FileFacts facts, string destination, Verdict verdict, ActiveBank bank, DateTimeOffset scoredAt) => new()
+    /// <param name="bank">The bank of the batch; an entry refused unscored gets none, as no bank looked at it.</param>
+    private static InspectionRecord NewRecord(InboxFile file, FileFacts facts, string destination, Verdict verdict, ActiveBank? bank, DateTimeOffset scoredAt) => new()
     {
         Id = Guid.CreateVersion7().ToString("N"),
         Path = destination,
@@ -215,9 +236,10 @@ public sealed class BatchInspector
         Sha256 = facts.Sha256,
         Size = facts.Size,
         Verdict = verdict,
-        BankId = bank.BankId,
+        BankId = file.Refusal is null ? bank?.BankId : null,
         ReceivedAt = file.ReceivedAt,
         ScoredAt = scoredAt,
+        Product = file.Product,
     };
 
     /// <summary>

@@ -9,9 +9,9 @@ using PatchCore.Inspection.Outbox;
 namespace PatchCore.Inspection.Processing;
 
 /// <summary>
-/// The daemon's main loop: load the bank (a bad one stops the start), reconcile the outbox after any crash,
-/// then take settled files in batches and inspect them. On stop: take no more files, finish the batch in flight,
-/// and give up only at the host's shutdown deadline (the next start then reconciles).
+/// The daemon's main loop: load every product's bank (a bad one stops the start), reconcile the outbox after any
+/// crash, then take settled files in batches and inspect them, product by product. On stop: take no more files,
+/// finish the batch in flight, and give up only at the host's shutdown deadline (the next start then reconciles).
 /// </summary>
 public sealed class InspectionWorker : BackgroundService
 {
@@ -84,7 +84,7 @@ public sealed class InspectionWorker : BackgroundService
                 {
                     break;
                 }
-                _banks.SwitchIfReplaced();
+                _banks.SwitchReplaced();
                 await InspectAsync(batch).ConfigureAwait(false);
             }
             _log.StoppedTaking(_totals.Snapshot().Processed);
@@ -107,11 +107,26 @@ public sealed class InspectionWorker : BackgroundService
         }
     }
 
+    /// <summary>
+    /// A gathered batch may mix products: each product's files go through its own bank, one product after the other, the
+    /// bank leased so that the memory budget never unloads it mid-batch; entries refused unscored (links, files outside
+    /// a product's folder) go together without a bank.
+    /// </summary>
     private async Task InspectAsync(List<InboxFile> batch)
     {
         try
         {
-            await _inspector.ProcessAsync(batch, _banks.Current, _abort.Token).ConfigureAwait(false);
+            foreach (var group in batch.GroupBy(f => f.Refusal is null ? f.Product : null))
+            {
+                var files = group.ToList();
+                if (group.Key is not { } product)
+                {
+                    await _inspector.ProcessAsync(files, bank: null, _abort.Token).ConfigureAwait(false);
+                    continue;
+                }
+                using var lease = _banks.Lease(product);
+                await _inspector.ProcessAsync(files, lease.Bank, _abort.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {

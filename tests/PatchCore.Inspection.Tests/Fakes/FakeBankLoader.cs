@@ -6,25 +6,38 @@ using PatchCore.Inspection.Banks;
 
 namespace PatchCore.Inspection.Tests.Fakes;
 
-/// <summary>Loads <see cref="FakeBank"/> files into <see cref="FakeScorer"/>s that share one <see cref="ScorerScript"/>.</summary>
+/// <summary>
+/// Loads <see cref="FakeBank"/> files into <see cref="FakeScorer"/>s that share one <see cref="ScorerScript"/>, and
+/// keeps count of what is in memory: a scorer is in memory from its load until it is disposed.
+/// </summary>
 public sealed class FakeBankLoader : IBankLoader
 {
     private readonly ConcurrentQueue<FakeScorer> _loaded = new();
-    private DetectorOptions _options = new();
+    private readonly object _gate = new();
+    private double _maxLiveMb;
+    private int _maxLive;
 
     public ScorerScript Script { get; } = new();
 
     /// <summary>Every scorer made so far, oldest first.</summary>
     public IReadOnlyList<FakeScorer> Loaded => _loaded.ToArray();
 
-    /// <summary>Loads with these options' thresholds from now on (the daemon's configuration).</summary>
-    public FakeBankLoader With(DetectorOptions options)
+    /// <summary>The scorers not disposed yet.</summary>
+    public IReadOnlyList<FakeScorer> Live => _loaded.Where(s => !s.IsDisposed).ToArray();
+
+    /// <summary>The most megabytes (<see cref="FakeBank.MemoryMb"/>) ever in memory at once, counted at each load.</summary>
+    public double MaxLiveMb
     {
-        _options = options;
-        return this;
+        get { lock (_gate) return _maxLiveMb; }
     }
 
-    public IImageScorer Load(string path)
+    /// <summary>The most scorers ever in memory at once, counted at each load.</summary>
+    public int MaxLive
+    {
+        get { lock (_gate) return _maxLive; }
+    }
+
+    public IImageScorer Load(string path, DetectorOptions options)
     {
         FakeBank bank;
         try
@@ -36,10 +49,18 @@ public sealed class FakeBankLoader : IBankLoader
             throw new PatchCoreException($"{path}: not a fake bank ({e.Message})");
         }
         // As the detector does: the configured thresholds over the bank's, no review band when it is off.
-        var thresholds = new Thresholds { Ng = bank.Threshold, Review = bank.Review }.With(_options.Thresholds);
-        if (!_options.ReviewBand || thresholds.Review > thresholds.Ng) thresholds = thresholds with { Review = null };
-        var scorer = new FakeScorer(bank.Id, thresholds, Script);
-        _loaded.Enqueue(scorer);
+        var thresholds = new Thresholds { Ng = bank.Threshold, Review = bank.Review }.With(options.Thresholds);
+        if (!options.ReviewBand || thresholds.Review > thresholds.Ng) thresholds = thresholds with { Review = null };
+        var scorer = new FakeScorer(bank.Id, thresholds, Script) { MemoryMb = bank.MemoryMb, Options = options };
+        lock (_gate)
+        {
+            _loaded.Enqueue(scorer);
+            var live = Live;
+            _maxLiveMb = Math.Max(_maxLiveMb, live.Sum(s => s.MemoryMb));
+            _maxLive = Math.Max(_maxLive, live.Count);
+        }
         return scorer;
     }
+
+    public long MemoryBytes(IImageScorer scorer) => (long)(((FakeScorer)scorer).MemoryMb * (1 << 20));
 }

@@ -34,8 +34,8 @@ public sealed class FakeDaemon : IAsyncDisposable
             logging.AddFakeLogging();
         }, services =>
         {
-            // The loader applies the configured thresholds as the detector does (Inspection:Threshold, ReviewThreshold, ...).
-            services.AddSingleton<IBankLoader>(sp => Loader.With(InspectionHost.DetectorOptionsFrom(sp.GetRequiredService<InspectionOptions>())));
+            // The loader applies each product's thresholds as the detector does (Inspection:Threshold, ReviewThreshold, ...).
+            services.AddSingleton<IBankLoader>(Loader);
             services.AddSingleton<IResultLog>(sp => new ResultLog(sp.GetRequiredService<Layout>().ResultsFile,
                 path => JournalAppends.NextFails(out _) ? new DiskFullStream(path) : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)));
             services.AddSingleton(sp => new FailingImageMover(new ImageMover(sp.GetRequiredService<Layout>())));

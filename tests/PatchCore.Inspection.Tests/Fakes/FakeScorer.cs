@@ -23,6 +23,12 @@ public sealed class FakeScorer : IImageScorer
 
     public string BankId { get; }
     public Thresholds Thresholds { get; }
+
+    /// <summary>What the loader says this bank costs in memory (<see cref="FakeBank.MemoryMb"/>).</summary>
+    public double MemoryMb { get; init; }
+
+    /// <summary>The detector settings it was loaded with (a product's overrides applied).</summary>
+    public DetectorOptions Options { get; init; } = new();
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     public IEnumerable<ScoredFile> ScoreFiles(IReadOnlyList<string> paths, bool keepOriginals = false, CancellationToken ct = default)
@@ -33,12 +39,13 @@ public sealed class FakeScorer : IImageScorer
 
     private IEnumerable<ScoredFile> Score(IReadOnlyList<string> paths, CancellationToken ct)
     {
-        _script.Called(paths);
+        _script.Called(paths, BankId);
         _script.BeforeScoring(paths);
         if (_script.TakeCallFailure()) throw new InvalidOperationException("the fake scorer is broken (as planned by the test)");
         for (int i = 0; i < paths.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             yield return ScoreOne(i, paths[i]);
         }
     }
@@ -56,13 +63,17 @@ public sealed class FakeScorer : IImageScorer
 
     public void WriteHeatmap(ScoredFile scored, string pngPath)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this); // a bank unloaded in the middle of its batch
         if (_script.TakeHeatmapFailure()) throw new IOException("No space left on device");
         File.WriteAllText(pngPath, string.Create(CultureInfo.InvariantCulture, $"heatmap of {scored.Path}: {scored.Detection!.Score} against {Thresholds.Ng}"));
         _script.HeatmapWritten();
     }
 
-    public void WriteDefectMask(ScoredFile scored, string pngPath) =>
+    public void WriteDefectMask(ScoredFile scored, string pngPath)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         File.WriteAllText(pngPath, $"defect mask of {scored.Path}: {scored.Regions?.Count ?? 0} regions");
+    }
 
     public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
 }

@@ -10,6 +10,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 public sealed class ScorerScript
 {
     private readonly ConcurrentQueue<string[]> _calls = new();
+    private readonly ConcurrentQueue<(string, string[])> _callsByBank = new();
     private int _failingCalls, _failingHeatmaps, _heatmapsWritten;
 
     /// <summary>The file lists ScoreFiles was called with, in order (a failed call included).</summary>
@@ -29,7 +30,14 @@ public sealed class ScorerScript
     /// <summary>Runs when a ScoreFiles enumeration starts, before any file is read.</summary>
     public Action<IReadOnlyList<string>> BeforeScoring { get; set; } = _ => { };
 
-    internal void Called(IReadOnlyList<string> paths) => _calls.Enqueue(paths.ToArray());
+    internal void Called(IReadOnlyList<string> paths, string bankId)
+    {
+        _calls.Enqueue(paths.ToArray());
+        _callsByBank.Enqueue((bankId, paths.ToArray()));
+    }
+
+    /// <summary>The file lists ScoreFiles was called with and the bank that was called, in order.</summary>
+    public IReadOnlyList<(string BankId, string[] Paths)> CallsByBank => _callsByBank.ToArray();
 
     internal bool TakeCallFailure() => TakeOne(ref _failingCalls);
 
