@@ -158,8 +158,10 @@ public static class BankVersions
                 throw new BankFileException(now.Path, $"the current version cannot be read ({now.Problem}), so its parent is unknown: give the version to make current (--to vN)");
             string parentId = now.Metadata.ParentId
                               ?? throw new PatchCoreException($"{now.Path}: v{current} was built, not updated: it has no parent to roll back to (give --to vN for another version).");
+            // by id; else the file the update recorded as its parent (which then cannot be read, and is refused below)
             var parent = versions.FirstOrDefault(v => v.Id == parentId)
-                         ?? throw new PatchCoreException($"{now.Path}: its parent bank (id {parentId[..Math.Min(12, parentId.Length)]}) is not a readable version of {Path.GetFileName(full)} (give --to vN).");
+                         ?? versions.FirstOrDefault(v => v.Id is null && Path.GetFileName(v.Path) == now.Metadata.Updates[^1].ParentFile)
+                         ?? throw new PatchCoreException($"{now.Path}: its parent bank (id {parentId[..Math.Min(12, parentId.Length)]}) is not a version of {Path.GetFileName(full)} (give --to vN).");
             target = parent.Version;
         }
         var chosen = versions.Single(v => v.Version == target);
