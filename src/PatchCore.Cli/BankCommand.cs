@@ -28,7 +28,7 @@ internal static class BankCommand
             if (versions.Count == 0)
                 throw new PatchCoreException($"{series}: no versions found (looked for {Path.GetFileName(series)}.vN{BankVersions.BankSuffix} in {Path.GetDirectoryName(series)}).");
             var byId = versions.Where(v => v.Id is not null).ToDictionary(v => v.Id!, v => v.Version);
-            var table = new Table().Title($"{Path.GetFileName(series)} in {Path.GetDirectoryName(series)}");
+            var table = new Table().Title(Markup.Escape($"{Path.GetFileName(series)} in {Path.GetDirectoryName(series)}"));
             table.AddColumns("", "version", "id", "parent", "vectors", "size MiB", "ng", "review", "pixel", "created (UTC)", "images added");
             foreach (var v in versions)
             {
@@ -42,8 +42,9 @@ internal static class BankCommand
                 string parent = m.ParentId is not string p ? "(built)" : byId.TryGetValue(p, out int pv) ? $"v{pv} {Short(p)}" : Short(p);
                 var c = m.Calibration;
                 string added = m.Updates.Count == 0 ? $"{m.TrainingImageCount} (build)" : $"{m.Updates[^1].Added.Count} ({m.Updates[^1].VectorsAdded:N0} vectors)";
-                table.AddRow(mark, $"v{v.Version}", Short(v.Id!), parent, m.VectorCount.ToString("N0", CultureInfo.InvariantCulture), size,
-                    F(c.Threshold), F(c.ReviewThreshold), F(c.PixelThreshold), m.CreatedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), added);
+                table.AddRow(new[] { mark, $"v{v.Version}", Short(v.Id!), parent, m.VectorCount.ToString("N0", CultureInfo.InvariantCulture), size,
+                    F(c.Threshold), F(c.ReviewThreshold), F(c.PixelThreshold), m.CreatedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), added }
+                    .Select(Markup.Escape).ToArray());
             }
             if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 180);
             AnsiConsole.Write(table);
