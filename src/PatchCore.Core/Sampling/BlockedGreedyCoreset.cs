@@ -20,9 +20,9 @@ namespace PatchCore.Core.Sampling;
 /// d(pivot, c). Three extra pivots per block (spread-out members) add the same annulus test on their own
 /// distances before a full 128-D distance is computed. A pruned pair has d(x, c) &gt;= m(x), so min(m, d) = m:
 /// the result is the plain loop's. A relative slack of 1e-4 covers float rounding in the bounds.</item>
-/// <item>An update (<see cref="Extend(float[], int, float?, IProgress{double}?, CancellationToken)"/>) puts the bank's
-/// centres first in the list of centres, pending on every block, so the pruned batch update above computes each new
-/// candidate's distance to its nearest bank vector too.</item>
+/// <item>The same loop serves a build (m starts at the mean distance to random start points) and a bank update (m
+/// starts at each new candidate's distance to its nearest bank vector, and the loop stops once the largest m is within
+/// the bank's coverage radius): only the start values and the stop differ.</item>
 /// </list>
 /// Ties (equal m) go to the lowest original index: a block's stale (bound, argmax) pair orders soundly because its
 /// true argmax among equal values can only have a higher index than the stale one.
@@ -63,18 +63,13 @@ internal sealed class BlockedGreedyCoreset
         _m = new float[n];
     }
 
-    /// <summary>A build's selection from <paramref name="initialM"/> [N] (<see cref="GreedyStart.MeanDistances"/>): the plain loop's, bit for bit.</summary>
-    public static (long[] Selected, float Largest) Select(float[] y, int n, int dim, int count, float[] initialM, int seed,
-        IProgress<double>? progress, CancellationToken ct, int blockSize = DefaultBlockSize) =>
-        Build(y, n, dim, seed, blockSize, ct).Run(initialM, count, progress, ct);
-
     /// <summary>
-    /// An update: the greedy continued from a bank's centres <paramref name="bankRows"/> [K, P] over new candidates
-    /// <paramref name="y"/> [N, P]; see <see cref="Extend(float[], int, float?, IProgress{double}?, CancellationToken)"/>.
+    /// The selection from <paramref name="initialM"/> [N] (<see cref="GreedyStart"/>): the plain loop's, bit for bit. At
+    /// most <paramref name="count"/> points; with <paramref name="stopAt"/>, none once the largest m is at most that radius.
     /// </summary>
-    public static (long[] Selected, float Largest) Extend(float[] y, int n, int dim, float[] bankRows, int count, float? stopAt, int seed,
+    public static (long[] Selected, float Largest) Select(float[] y, int n, int dim, int count, float[] initialM, float? stopAt, int seed,
         IProgress<double>? progress, CancellationToken ct, int blockSize = DefaultBlockSize) =>
-        Build(y, n, dim, seed, blockSize, ct).Extend(bankRows, count, stopAt, progress, ct);
+        Build(y, n, dim, seed, blockSize, ct).Run(initialM, count, stopAt, progress, ct);
 
     internal static BlockedGreedyCoreset Build(float[] y, int n, int dim, int seed, int blockSize, CancellationToken ct)
     {
@@ -196,45 +191,14 @@ internal sealed class BlockedGreedyCoreset
         }
     }
 
-    /// <summary>The build: m starts at <paramref name="initialM"/> (original order), no centre yet.</summary>
-    internal (long[] Selected, float Largest) Run(float[] initialM, int count, IProgress<double>? progress, CancellationToken ct)
+    /// <summary>
+    /// The greedy from m = <paramref name="initialM"/> (original order): up to <paramref name="count"/> steps, stopping
+    /// early once the largest m is at most <paramref name="stopAt"/>. Returns the selection (original indices) and the
+    /// largest m after the last centre (0 when every point is selected).
+    /// </summary>
+    internal (long[] Selected, float Largest) Run(float[] initialM, int count, float? stopAt, IProgress<double>? progress, CancellationToken ct)
     {
         ParallelRows(_n, p => _m[p] = initialM[_orig[p]]);
-        return Loop([], 0, count, stopAt: null, progress, ct);
-    }
-
-    /// <summary>
-    /// The update: the bank's K centres <paramref name="bankRows"/> [K, P] count as chosen before any new point, so the
-    /// same lazy, pruned updates that apply a step's centre apply them: every member starts at a true distance to one
-    /// bank row (the row nearest its block's pivot, an upper bound), and when a block first comes to the top the K
-    /// centres are applied to it like any pending centres. m is then exactly each candidate's distance to its nearest
-    /// bank row (<see cref="GreedyStart.NearestDistances"/>, without computing most of the N x K distances), and the
-    /// greedy goes on from there: at most <paramref name="count"/> new points, stopping before a step whose largest m
-    /// is at most <paramref name="stopAt"/>.
-    /// </summary>
-    internal (long[] Selected, float Largest) Extend(float[] bankRows, int count, float? stopAt, IProgress<double>? progress, CancellationToken ct)
-    {
-        int k = bankRows.Length / _dim;
-        if (k == 0) throw new ArgumentException("The bank has no rows to continue from.", nameof(bankRows));
-        Parallel.For(0, _blocks.Length, b =>
-        {
-            int nearest = Nearest(_pivots, b, _dim, bankRows, 0, k);
-            ref float row = ref bankRows[(long)nearest * _dim];
-            var block = _blocks[b];
-            for (int p = block.Start; p < block.Start + block.Length; p++)
-                _m[p] = ProjectedDistance.Distance(ref _y[(long)p * _dim], ref row, _dim);
-        });
-        ct.ThrowIfCancellationRequested();
-        return Loop(bankRows, k, count, stopAt, progress, ct);
-    }
-
-    /// <summary>
-    /// The greedy from the current m with <paramref name="preset"/> [K, P] as centres 0..K-1 (pending everywhere): up to
-    /// <paramref name="count"/> steps, stopping early once the largest m is at most <paramref name="stopAt"/>. Returns the
-    /// selection (original indices) and the largest m after the last centre (0 when every point is selected).
-    /// </summary>
-    private (long[] Selected, float Largest) Loop(float[] preset, int presetCount, int count, float? stopAt, IProgress<double>? progress, CancellationToken ct)
-    {
         var tree = new BlockTree(_blocks.Length);
         for (int b = 0; b < _blocks.Length; b++)
         {
@@ -242,42 +206,40 @@ internal sealed class BlockedGreedyCoreset
             tree.Set(b, _blocks[b].Max, _blocks[b].ArgOrig);
         }
 
-        // Centre rows grow as they are chosen (an update's count is only a cap), so memory follows what is selected.
-        int capacity = presetCount + Math.Min(count, 4096);
+        // Centre rows grow as they are chosen (with a stop radius the count is only a cap), so memory follows the selection.
+        int capacity = Math.Min(count, 4096);
         var centers = new float[(long)capacity * _dim];
-        preset.AsSpan(0, presetCount * _dim).CopyTo(centers);
         var pendingDistance = new float[capacity];
         var pendingId = new int[capacity];
-        var selected = new long[Math.Min(count, 4096)];
+        var selected = new long[capacity];
         var reporter = new ProgressReporter(progress, count, stopAt);
-        int chosen = 0;
-        for (; chosen < count; chosen++)
+        int t = 0;
+        for (; t < count; t++)
         {
             ct.ThrowIfCancellationRequested();
-            int t = presetCount + chosen;
             int top = SyncTop(tree, t, centers, pendingDistance, pendingId);
             ref Block block = ref _blocks[top];
             if (stopAt is float radius && block.Max <= radius) break;
             if (t == capacity)
             {
-                capacity = (int)Math.Min((long)presetCount + count, 2L * capacity);
+                capacity = (int)Math.Min(count, 2L * capacity);
                 Array.Resize(ref centers, capacity * _dim);
                 Array.Resize(ref pendingDistance, capacity);
                 Array.Resize(ref pendingId, capacity);
+                Array.Resize(ref selected, capacity);
             }
-            if (chosen == selected.Length) Array.Resize(ref selected, (int)Math.Min(count, 2L * selected.Length));
             float value = block.Max;
             int pos = block.ArgPos;
-            selected[chosen] = _orig[pos];
+            selected[t] = _orig[pos];
             _y.AsSpan(pos * _dim, _dim).CopyTo(centers.AsSpan(t * _dim, _dim));
             _m[pos] = -1f;
             RecomputeMax(ref block);
             tree.Set(top, block.Max, block.ArgOrig);
-            reporter.Step(chosen + 1, value);
+            reporter.Step(t + 1, value);
         }
-        int last = SyncTop(tree, presetCount + chosen, centers, pendingDistance, pendingId);
+        int last = SyncTop(tree, t, centers, pendingDistance, pendingId);
         reporter.Done();
-        return (selected[..chosen], Math.Max(0f, _blocks[last].Max));
+        return (selected[..t], Math.Max(0f, _blocks[last].Max));
     }
 
     /// <summary>The block holding the largest m once centres [0, t) are applied to it (stale blocks refreshed on the way).</summary>

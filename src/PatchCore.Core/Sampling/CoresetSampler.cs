@@ -16,7 +16,7 @@ internal static class CoresetSampler
     public static CoresetSelection Select(CandidateStore store, CoresetOptions options, IProgress<double>? progress = null, CancellationToken ct = default)
     {
         var (y, n, count, m0) = Prepare(store, options);
-        var (selected, largest) = BlockedGreedyCoreset.Select(y, n, store.ProjectionDim, count, m0, options.Seed, progress, ct);
+        var (selected, largest) = BlockedGreedyCoreset.Select(y, n, store.ProjectionDim, count, m0, stopAt: null, options.Seed, progress, ct);
         return FromBuild(selected, largest, m0);
     }
 
@@ -40,15 +40,18 @@ internal static class CoresetSampler
     /// <summary>
     /// Extends a bank's coreset over the new candidates in <paramref name="store"/>: the greedy continued from the
     /// bank's centres <paramref name="bankRows"/> [K, P] (the bank's vectors through the store's own projection,
-    /// <see cref="RowProjector"/>). Each candidate starts at its distance to the nearest bank row; the farthest is added
-    /// while it is farther than <paramref name="stopAt"/> (null: no radius rule), and at most <paramref name="maxCount"/>
-    /// are added. Runs the blocked loop (<see cref="BlockedGreedyCoreset.Extend"/>); equal to <see cref="ExtendPlain"/>.
+    /// <see cref="RowProjector"/>). Each candidate starts at its distance to the nearest bank row
+    /// (<see cref="GreedyStart.NearestDistances"/>); the farthest is added while it is farther than
+    /// <paramref name="stopAt"/> (null: no radius rule), and at most <paramref name="maxCount"/> are added. Runs the
+    /// blocked loop of a build; equal to <see cref="ExtendPlain"/>.
     /// </summary>
     public static CoresetSelection Extend(CandidateStore store, float[] bankRows, int maxCount, float? stopAt, int layoutSeed,
         IProgress<double>? progress = null, CancellationToken ct = default)
     {
         var (y, n) = PrepareExtension(store, bankRows, maxCount, stopAt);
-        var (selected, largest) = BlockedGreedyCoreset.Extend(y, n, store.ProjectionDim, bankRows, maxCount, stopAt, layoutSeed, progress, ct);
+        var m0 = GreedyStart.NearestDistances(y, n, store.ProjectionDim, bankRows);
+        ct.ThrowIfCancellationRequested();
+        var (selected, largest) = BlockedGreedyCoreset.Select(y, n, store.ProjectionDim, maxCount, m0, stopAt, layoutSeed, progress, ct);
         return new CoresetSelection(selected, largest, largest);
     }
 
@@ -57,7 +60,7 @@ internal static class CoresetSampler
         IProgress<double>? progress = null, CancellationToken ct = default)
     {
         var (y, n) = PrepareExtension(store, bankRows, maxCount, stopAt);
-        var m0 = GreedyStart.NearestDistances(y, n, store.ProjectionDim, bankRows);
+        var m0 = GreedyStart.NearestDistancesBruteForce(y, n, store.ProjectionDim, bankRows);
         var (selected, largest) = PlainGreedyCoreset.Select(y, n, store.ProjectionDim, maxCount, m0, stopAt, progress, ct);
         return new CoresetSelection(selected, largest, largest);
     }

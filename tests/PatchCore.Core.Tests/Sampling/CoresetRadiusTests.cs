@@ -113,6 +113,23 @@ public sealed class CoresetRadiusTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheNearestBankDistancesOfTheSearchEqualBruteForceEvenWithTies()
+    {
+        const int dim = 128, n = 8000;
+        var random = new Random(12);
+        var y = SyntheticEmbeddings.Blobs(n, dim, clusters: 10, spread: 1f, noise: 0.3f, seed: 12);
+        var bank = SyntheticEmbeddings.Blobs(700, dim, clusters: 10, spread: 1f, noise: 0.3f, seed: 13);
+        // exact ties: some bank rows twice, some candidates equal to bank rows (distance 0)
+        float[] bankRows = [.. bank, .. bank.AsSpan(0, 50 * dim)];
+        for (int i = 0; i < 40; i++) bank.AsSpan(random.Next(700) * dim, dim).CopyTo(y.AsSpan(random.Next(n) * dim, dim));
+        var fast = GreedyStart.NearestDistances(y, n, dim, bankRows);
+        var brute = GreedyStart.NearestDistancesBruteForce(y, n, dim, bankRows);
+        Assert.Equal(brute, fast);
+        Assert.Contains(0f, fast);
+        Assert.Equal(GreedyStart.NearestDistancesBruteForce(y, n, dim, bank.AsSpan(0, 3 * dim).ToArray()), GreedyStart.NearestDistances(y, n, dim, bank.AsSpan(0, 3 * dim).ToArray()));
+    }
+
+    [Fact]
     public void ExtendingReportsProgressAndHonoursCancellation()
     {
         const int dim = 32;
@@ -142,17 +159,5 @@ public sealed class CoresetRadiusTests(ITestOutputHelper output)
         indices.SelectMany(i => y.AsSpan((int)i * dim, dim).ToArray()).ToArray();
 
     /// <summary>Brute force: the largest over rows of the distance to the nearest centre (the same distance function as the loops).</summary>
-    private static float LargestNearest(float[] y, int dim, float[] centres)
-    {
-        int n = y.Length / dim, k = centres.Length / dim;
-        var nearest = new float[n];
-        Parallel.For(0, n, i =>
-        {
-            float best = float.MaxValue;
-            for (int j = 0; j < k; j++)
-                best = Math.Min(best, ProjectedDistance.Distance(y.AsSpan(i * dim, dim), centres.AsSpan(j * dim, dim)));
-            nearest[i] = best;
-        });
-        return nearest.Max();
-    }
+    private static float LargestNearest(float[] y, int dim, float[] centres) => GreedyStart.NearestDistancesBruteForce(y, y.Length / dim, dim, centres).Max();
 }

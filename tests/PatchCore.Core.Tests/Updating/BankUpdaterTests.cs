@@ -241,17 +241,5 @@ public sealed class BankUpdaterTests(SampleUpdateFixture f, ITestOutputHelper ou
     }
 
     /// <summary>Brute force: for every row of <paramref name="y"/> [n, P], the distance to its nearest row of <paramref name="centres"/>.</summary>
-    private static float[] Nearest(float[] y, int dim, float[] centres)
-    {
-        int n = y.Length / dim, k = centres.Length / dim;
-        var nearest = new float[n];
-        Parallel.For(0, n, i =>
-        {
-            float best = float.MaxValue;
-            for (int j = 0; j < k; j++)
-                best = Math.Min(best, ProjectedDistance.Distance(y.AsSpan(i * dim, dim), centres.AsSpan(j * dim, dim)));
-            nearest[i] = best;
-        });
-        return nearest;
-    }
+    private static float[] Nearest(float[] y, int dim, float[] centres) => GreedyStart.NearestDistancesBruteForce(y, y.Length / dim, dim, centres);
 }
