@@ -31,12 +31,7 @@ internal sealed class CommonOptions
 
     public BuildOptions ToBuildOptions(ParseResult r, IReadOnlyList<string> images, string outPath)
     {
-        var mode = r.GetValue(Embedding)!.Trim().ToLowerInvariant() switch
-        {
-            "paper" => EmbeddingMode.Paper,
-            "concat" => EmbeddingMode.Concat,
-            var other => throw new PatchCoreException($"Unknown --embedding '{other}': expected paper or concat."),
-        };
+        var mode = ParseEmbedding(r.GetValue(Embedding)!);
         var model = new ModelOptions
         {
             Backbone = r.GetValue(Backbone)!,
@@ -59,6 +54,13 @@ internal sealed class CommonOptions
             Roi = r.GetValue(Roi) is { } roi ? RegionOfInterest.Load(roi.FullName) : null,
         };
     }
+
+    internal static EmbeddingMode ParseEmbedding(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "paper" => EmbeddingMode.Paper,
+        "concat" => EmbeddingMode.Concat,
+        var other => throw new PatchCoreException($"Unknown --embedding '{other}': expected paper or concat."),
+    };
 
     internal static (double Fraction, int? Count) ParseCoreset(string text)
     {
@@ -96,9 +98,10 @@ internal static class ImagePaths
         return result;
     }
 
-    public static List<string> TrainingFolder(string dir)
+    /// <summary>The images of a folder of good images, recursively, sorted; refuses a missing folder or one without images.</summary>
+    public static List<string> TrainingFolder(string dir, string what = "training folder")
     {
-        if (!Directory.Exists(dir)) throw new PatchCoreException($"{dir}: training folder not found.");
+        if (!Directory.Exists(dir)) throw new PatchCoreException($"{dir}: {what} not found.");
         var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Where(IsImage).OrderBy(f => f, StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new PatchCoreException($"{dir}: no images found (looked for {string.Join(", ", Extensions)}).");
         return files;

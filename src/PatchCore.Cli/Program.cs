@@ -7,11 +7,13 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("patchcore: PatchCore anomaly detection (build banks from good images, score images, evaluate on MVTec-layout data). " + ExitCodes.HelpText)
+        var root = new RootCommand("patchcore: PatchCore anomaly detection (build banks from good images, update them, score images, evaluate on MVTec-layout data, keep bank versions). " + ExitCodes.HelpText)
         {
             BuildCommand.Create(),
+            UpdateCommand.Create(),
             ScoreCommand.Create(),
             EvalCommand.Create(),
+            BankCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

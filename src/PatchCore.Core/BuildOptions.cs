@@ -39,6 +39,8 @@ public sealed record BuildOptions
     public Imaging.RegionOfInterest? Roi { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
 
+    internal CalibrationRules Rules => new(ThresholdRule, ReviewRule, PixelRule);
+
     public void Validate()
     {
         Model.Validate();
@@ -56,18 +58,6 @@ public sealed record BuildOptions
         if (string.IsNullOrWhiteSpace(IndexFactory)) throw new PatchCoreException("An index factory string is needed (Flat for exact).");
     }
 
-    /// <summary>
-    /// Deterministic, evenly spread hold-out: images sorted by path, h = max(MinHoldOut, round(n * fraction)) of them
-    /// (at most n - 1, none when the fraction is 0) at positions floor((j + 0.5) * n / h).
-    /// </summary>
-    public (string[] Bank, string[] HeldOut) SplitHoldOut()
-    {
-        var sorted = TrainImages.OrderBy(p => p, StringComparer.Ordinal).ToArray();
-        int n = sorted.Length;
-        int h = HoldOutFraction <= 0 ? 0 : Math.Min(n - 1, Math.Max(MinHoldOut, (int)Math.Round(n * HoldOutFraction)));
-        if (h <= 0) return (sorted, []);
-        var held = new HashSet<int>();
-        for (int j = 0; j < h; j++) held.Add((int)Math.Floor((j + 0.5) * n / h));
-        return (sorted.Where((_, i) => !held.Contains(i)).ToArray(), sorted.Where((_, i) => held.Contains(i)).ToArray());
-    }
+    /// <summary>The held-out images (<see cref="HoldOutFraction"/>, at least <see cref="MinHoldOut"/>) and the rest: see <see cref="HoldOutSplit"/>.</summary>
+    public (string[] Bank, string[] HeldOut) SplitHoldOut() => HoldOutSplit.Split(TrainImages, HoldOutFraction, MinHoldOut);
 }

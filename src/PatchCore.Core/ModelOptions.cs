@@ -22,6 +22,21 @@ public sealed record ModelOptions
     /// <summary>Images decoded at once; null = one per processor.</summary>
     public int? DecodeParallelism { get; init; }
 
+    /// <summary>The model a bank was built with (backbone, geometry, embedding), run with the caller's weights file and resources.</summary>
+    internal static ModelOptions OfBank(MemoryBank.BankMetadata bank, string? weightsPath, DeviceKind device, int? batchSize, long? workBudgetBytes,
+        long maxPixels, int? decodeParallelism) => new()
+    {
+        Backbone = bank.Backbone,
+        WeightsPath = weightsPath,
+        Geometry = bank.Geometry,
+        Embedding = bank.Embedding,
+        Device = device,
+        BatchSize = batchSize,
+        WorkBudgetBytes = workBudgetBytes,
+        MaxPixels = maxPixels,
+        DecodeParallelism = decodeParallelism,
+    };
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Backbone)) throw new PatchCoreException("A backbone name is needed.");

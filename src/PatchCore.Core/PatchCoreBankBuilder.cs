@@ -48,95 +48,16 @@ public static class PatchCoreBankBuilder
     }
 
     /// <summary>
-    /// The held-out good images, which never entered the bank, scored against it through the detector's own path and
-    /// search, so the thresholds come from the same distances as the scores they are compared with; then the rules of
-    /// <see cref="Calibration"/> on their image scores and on the inspected pixels of their anomaly maps.
+    /// The thresholds of a fitted bank from its held-out good images (<see cref="ThresholdCalibrator"/>: scored through
+    /// the detector's one path and search, then the rules of <see cref="Calibration"/>).
     /// </summary>
     internal static Calibration Calibrate(FeaturePipeline pipeline, FittedBank fitted, string[] heldOut, BuildOptions options,
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         if (heldOut.Length == 0)
             return new Calibration { Rule = "no images held out: no default threshold" };
-        var scores = new List<double>(heldOut.Length);
-        var pixels = new PixelSample();
-        using (var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new Calibration(), new DetectorOptions { Scoring = options.Scoring }))
-        {
-            foreach (var file in detector.ScoreFiles(heldOut, ct: ct))
-            {
-                using (file)
-                {
-                    scores.Add(file.Score); // a held-out image that cannot be scored fails the build, naming it
-                    pixels.Add(file.Detection!.Map.Values, file.Inspected);
-                }
-                progress?.Report(new BuildProgress("calibration", scores.Count, heldOut.Length));
-            }
-        }
-        var (mean, std) = ThresholdRule.MeanStd(scores);
-        float[] sortedPixels = pixels.Sorted();
-        double[] sortedScores = scores.Order().ToArray();
-        return new Calibration
-        {
-            HeldOutImages = heldOut.Select(Path.GetFileName).ToArray()!,
-            HeldOutScores = scores,
-            Mean = mean,
-            StdDev = std,
-            Max = scores.Max(),
-            Rule = options.ThresholdRule.ToString(),
-            Threshold = options.ThresholdRule.Apply(scores),
-            ReviewThreshold = options.ReviewRule.Apply<double>(sortedScores),
-            ReviewRule = $"{options.ReviewRule} of the held-out image scores",
-            PixelThreshold = options.PixelRule.Apply<float>(sortedPixels),
-            PixelRule = $"{options.PixelRule} of {Report(pixels)} held-out anomaly-map pixels",
-            PixelMedian = QuantileRule.QuantileOf<float>(sortedPixels, 0.5),
-            PixelMax = sortedPixels[^1],
-        };
-    }
-
-    private static string Report(PixelSample pixels) =>
-        pixels.Stride == 1 ? $"all {pixels.Seen:N0}" : $"every {pixels.Stride}th of {pixels.Seen:N0}";
-
-    /// <summary>
-    /// The held-out anomaly-map pixels the pixel threshold is taken from, in bounded memory: every pixel up to
-    /// <see cref="Capacity"/>, then every second one kept and the stride doubled, as often as needed.
-    /// </summary>
-    private sealed class PixelSample
-    {
-        private const int Capacity = 1 << 24; // 64 MiB of floats
-        private float[] _values = new float[1024];
-        private int _count;
-        private long _phase;
-
-        public int Stride { get; private set; } = 1;
-        public long Seen { get; private set; }
-
-        /// <param name="inspected">Pixels of the region of interest; null = every pixel.</param>
-        public void Add(ReadOnlySpan<float> map, bool[]? inspected)
-        {
-            for (int i = 0; i < map.Length; i++)
-            {
-                if (inspected is not null && !inspected[i]) continue;
-                Seen++;
-                if (_phase++ % Stride != 0) continue;
-                if (_count == Capacity) Decimate();
-                if (_count == _values.Length) Array.Resize(ref _values, Math.Min(Capacity, 2 * _values.Length));
-                _values[_count++] = map[i];
-            }
-        }
-
-        private void Decimate()
-        {
-            for (int i = 0; i < _count / 2; i++) _values[i] = _values[2 * i];
-            _count /= 2;
-            Stride *= 2;
-        }
-
-        public float[] Sorted()
-        {
-            if (_count == 0) throw new PatchCoreException("The held-out images have no inspected pixel: the region of interest ignores everything.");
-            var sorted = _values.AsSpan(0, _count).ToArray();
-            Array.Sort(sorted);
-            return sorted;
-        }
+        using var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new Calibration(), new DetectorOptions { Scoring = options.Scoring });
+        return ThresholdCalibrator.Calibrate(detector, heldOut.Select(HeldOutImage.At).ToArray(), options.Rules, parent: null, progress, ct);
     }
 
     /// <summary>
@@ -192,10 +113,10 @@ public static class PatchCoreBankBuilder
         sw.Restart();
         IProgress<double>? coresetProgress = progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1)));
         // On CUDA the plain greedy loop runs as torch ops on the device; on the CPU the pruned exact loop is faster.
-        var selected = pipeline.Device.type == TorchSharp.DeviceType.CUDA
+        var selection = pipeline.Device.type == TorchSharp.DeviceType.CUDA
             ? CoresetSampler.SelectOnDevice(store, coresetOptions, pipeline.Device, coresetProgress, ct)
             : CoresetSampler.Select(store, coresetOptions, coresetProgress, ct);
-        float[] vectors = store.ReadRows(selected);
+        float[] vectors = store.ReadRows(selection.Indices);
         var coreset = sw.Elapsed;
 
         sw.Restart();
@@ -209,7 +130,10 @@ public static class PatchCoreBankBuilder
             Candidates = store.Count,
             IndexFactory = indexFactory,
             IndexBytes = indexBytes,
-            CoresetSettings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed),
+            CoresetSettings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed)
+            {
+                CoverageRadius = selection.CoverageRadius,
+            },
             Images = images.ToArray(),
             Roi = options.Roi,
             FeatureTime = features,

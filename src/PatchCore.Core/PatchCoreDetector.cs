@@ -51,26 +51,17 @@ public sealed class PatchCoreDetector : IImageScorer
     }
 
     /// <summary>
-    /// Loads a bank file and the backbone it was built with; refuses a bank that does not match. With
+    /// Loads a bank file (or the version a <c>NAME.current</c> pointer names, <see cref="BankVersions"/>) and the
+    /// backbone it was built with; refuses a bank that does not match. With
     /// <paramref name="backbones"/>, detectors of the same backbone and weights share one network.
     /// </summary>
     public static PatchCoreDetector Load(string bankPath, DetectorOptions? options = null, SharedBackbones? backbones = null)
     {
         options ??= new DetectorOptions();
+        bankPath = BankVersions.Resolve(bankPath); // NAME.current: the version it names
         var content = MemoryBankFile.Read(bankPath);
         var m = content.Metadata;
-        var model = new ModelOptions
-        {
-            Backbone = m.Backbone,
-            WeightsPath = options.WeightsPath,
-            Geometry = m.Geometry,
-            Embedding = m.Embedding,
-            Device = options.Device,
-            BatchSize = options.BatchSize,
-            WorkBudgetBytes = options.WorkBudgetBytes,
-            MaxPixels = options.MaxPixels,
-            DecodeParallelism = options.DecodeParallelism,
-        };
+        var model = ModelOptions.OfBank(m, options.WeightsPath, options.Device, options.BatchSize, options.WorkBudgetBytes, options.MaxPixels, options.DecodeParallelism);
         FeaturePipeline pipeline;
         try
         {
@@ -82,7 +73,7 @@ public sealed class PatchCoreDetector : IImageScorer
         }
         try
         {
-            return Create(pipeline, ownsPipeline: true, content, bankPath, options);
+            return FromContent(pipeline, ownsPipeline: true, content, bankPath, options);
         }
         catch
         {
@@ -97,12 +88,14 @@ public sealed class PatchCoreDetector : IImageScorer
     /// disposes the pipeline.
     /// </summary>
     internal static PatchCoreDetector FromFitted(FeaturePipeline pipeline, bool ownsPipeline, FittedBank fitted, Calibration calibration, DetectorOptions options) =>
-        Create(pipeline, ownsPipeline, fitted.ToContent(pipeline, calibration) with { Checksum = "in-memory" }, "(bank in memory)", options);
+        FromContent(pipeline, ownsPipeline, fitted.ToContent(pipeline, calibration) with { Checksum = "in-memory" }, "(bank in memory)", options);
 
-    /// <summary>Checks that the bank fits the pipeline, then sets up its search. <paramref name="source"/> names the bank in errors.</summary>
-    private static PatchCoreDetector Create(FeaturePipeline pipeline, bool ownsPipeline, MemoryBankContent content, string source, DetectorOptions options)
+    /// <summary>
+    /// Refuses a bank whose vectors the pipeline cannot reproduce: other weights, preprocessing or dimension.
+    /// <paramref name="source"/> names the bank in errors.
+    /// </summary>
+    internal static void CheckFits(FeaturePipeline pipeline, BankMetadata m, string source)
     {
-        var m = content.Metadata;
         var extractor = pipeline.Extractor;
         if (!string.Equals(extractor.WeightsId, m.WeightsId, StringComparison.OrdinalIgnoreCase))
             throw new BankFileException(source, $"the bank was built with other weights ({m.Backbone}, {Describe(m.WeightsDescription, m.WeightsId)}) than the running backbone ({extractor.BackboneName}, {Describe(extractor.WeightsDescription, extractor.WeightsId)}); pass the bank's --weights file");
@@ -110,6 +103,17 @@ public sealed class PatchCoreDetector : IImageScorer
             throw new BankFileException(source, $"the bank's preprocessing ({m.Preprocessing}) differs from the backbone's ({extractor.Preprocessing})");
         if (pipeline.Dimension != m.Dimension)
             throw new BankFileException(source, $"the bank holds {m.Dimension}-D vectors but the backbone and embedding settings give {pipeline.Dimension}-D");
+    }
+
+    /// <summary>
+    /// A detector over bank content in memory (a loaded file, a fitted or an updated bank): checks that the bank fits
+    /// the pipeline, then sets up its search. <paramref name="source"/> names the bank in errors. With
+    /// <paramref name="ownsPipeline"/> the detector disposes the pipeline.
+    /// </summary>
+    internal static PatchCoreDetector FromContent(FeaturePipeline pipeline, bool ownsPipeline, MemoryBankContent content, string source, DetectorOptions options)
+    {
+        var m = content.Metadata;
+        CheckFits(pipeline, m, source);
 
         var backend = SearchIndexFactory.Resolve(options.Search, m.IndexFactory, pipeline.Device.type);
         var search = SearchIndexFactory.Create(backend, content.Vectors, m.Dimension, pipeline.Device, pipeline.WorkBudgetBytes, options,

@@ -44,7 +44,7 @@ internal sealed class BottleCandidates : IDisposable
     public long[] SelectCoreset()
     {
         Report.Progress($"selecting the coreset of {Report.N(Store.Count)} candidates");
-        return CoresetSampler.Select(Store, BenchSettings.Coreset);
+        return CoresetSampler.Select(Store, BenchSettings.Coreset).Indices;
     }
 
     public void Dispose() => Store.Dispose();

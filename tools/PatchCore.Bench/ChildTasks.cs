@@ -13,6 +13,9 @@ internal static class ChildTasks
             case BuildSection.ChildKind:
                 ChildProcess.WriteResult(BuildSection.RunChild(ChildProcess.ReadTask<BuildTask>(json)));
                 return 0;
+            case UpdateSection.ChildKind:
+                ChildProcess.WriteResult(UpdateSection.RunChild(ChildProcess.ReadTask<UpdateTask>(json)));
+                return 0;
             case ScalingSection.ChildKind:
                 ChildProcess.WriteResult(ScalingSection.RunChild(ChildProcess.ReadTask<ScaleTask>(json)));
                 return 0;

@@ -14,6 +14,7 @@ internal static class SectionCatalog
         new ScoringSection(),
         new CoresetSection(),
         new ScalingSection(),
+        new UpdateSection(),
     ];
 
     public static string[] Names { get; } = All.Select(s => s.Name).ToArray();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 
 namespace PatchCore.Core.Backbones;
 
@@ -26,8 +25,7 @@ internal static class WeightsIdentity
     {
         try
         {
-            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            return Convert.ToHexStringLower(SHA256.HashData(stream));
+            return FileSha256.Of(fullPath);
         }
         catch (IOException e)
         {

@@ -37,7 +37,45 @@ public static class CategoryEvaluator
             throw;
         }
         using var _ = detector;
+        return Measure(category, detector, options.GallerySize, bankImages.Length, heldOut.Length, fitted.Candidates, fitted.VectorCount, fitted.Dimension,
+            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, options, pipeline, fitted, heldOut.Length), progress, ct);
+    }
 
+    /// <summary>
+    /// Scores a category's test split against a bank file (a built, updated or versioned bank; <c>NAME.current</c>
+    /// resolves to its version) through the same path and metrics as <see cref="Run"/>; the bank's own thresholds give
+    /// the verdicts. Build times are not known here: they read 0.
+    /// </summary>
+    public static EvaluationResult RunOnBank(string categoryDir, string bankPath, DetectorOptions? options = null, int gallerySize = 0,
+        IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        var category = MvtecCategory.Load(categoryDir);
+        using var detector = PatchCoreDetector.Load(bankPath, options);
+        var m = detector.Metadata;
+        var settings = new Dictionary<string, string>
+        {
+            ["bank"] = Path.GetFullPath(bankPath),
+            ["bank_id"] = detector.BankId,
+            ["backbone"] = m.Backbone,
+            ["weights"] = m.WeightsDescription,
+            ["geometry"] = m.Geometry.ToString(),
+            ["embedding"] = $"{m.Embedding.Mode} ({m.Dimension}-D)",
+            ["coreset"] = m.Coreset.Count is int c ? c.ToString() : m.Coreset.Fraction.ToString("0.###"),
+            ["index"] = m.IndexFactory,
+            ["seed"] = m.Coreset.Seed.ToString(),
+            ["updates"] = m.Updates.Count.ToString(),
+            ["held_out"] = m.Calibration.HeldOutImages.Count.ToString(),
+            ["device"] = detector.Pipeline.Device.ToString(),
+        };
+        return Measure(category, detector, gallerySize, m.TrainingImageCount, m.Calibration.HeldOutImages.Count, m.CandidateCount, m.VectorCount, m.Dimension,
+            (0, 0, 0), settings, progress, ct);
+    }
+
+    /// <summary>The test split through <paramref name="detector"/>, the metrics, and at its thresholds the verdicts and regions.</summary>
+    private static EvaluationResult Measure(MvtecCategory category, PatchCoreDetector detector, int gallerySize, int trainImages, int heldOut,
+        long candidates, long bankVectors, int dimension, (double Features, double Coreset, double Index) build, IReadOnlyDictionary<string, string> settings,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
         var test = category.Test;
         var labels = test.Select(t => t.IsAnomalous).ToArray();
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
@@ -58,26 +96,26 @@ public static class CategoryEvaluator
             Pro = pixelMetrics?.Aupro,
             ImageF1 = F1Max.Compute(scores, labels),
             PixelF1 = pixelMetrics?.F1,
-            TrainImages = bankImages.Length,
-            HeldOutImages = heldOut.Length,
+            TrainImages = trainImages,
+            HeldOutImages = heldOut,
             TestImages = test.Count,
-            Candidates = fitted.Candidates,
-            BankVectors = fitted.VectorCount,
-            Dimension = fitted.Dimension,
-            Seconds = new PhaseSeconds(fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds, scorePerImage),
+            Candidates = candidates,
+            BankVectors = bankVectors,
+            Dimension = dimension,
+            Seconds = new PhaseSeconds(build.Features, build.Coreset, build.Index, scorePerImage),
             Images = images,
             ImageRoc = ImageAuroc.Curve(scores, labels),
             PixelRoc = pixelMetrics?.Roc,
-            Settings = Settings(build, options, pipeline, fitted, heldOut.Length),
+            Settings = settings,
             Thresholds = calibrated ? detector.Thresholds : null,
             GoodVerdicts = calibrated ? Count(images.Where(i => !i.IsAnomalous)) : null,
             DefectVerdicts = calibrated ? Count(images.Where(i => i.IsAnomalous)) : null,
             Regions = regions?.Figures(images.Count(i => !i.IsAnomalous)),
         };
-        if (options.GallerySize <= 0) return result;
+        if (gallerySize <= 0) return result;
 
-        var good = images.Where(i => !i.IsAnomalous).OrderByDescending(i => i.Score).Take(options.GallerySize).ToArray();
-        var defects = images.Where(i => i.IsAnomalous).OrderByDescending(i => i.Score).Take(options.GallerySize).ToArray();
+        var good = images.Where(i => !i.IsAnomalous).OrderByDescending(i => i.Score).Take(gallerySize).ToArray();
+        var defects = images.Where(i => i.IsAnomalous).OrderByDescending(i => i.Score).Take(gallerySize).ToArray();
         // One colour scale for every overlay of the report: the bank's, else one spanning all of them.
         var gallery = Gallery(detector, [.. good, .. defects], ct);
         return result with

@@ -60,6 +60,10 @@ public sealed class RegionOfInterest
 
     private bool[] Mask => _mask ??= Decode();
 
+    /// <summary>True when both masks inspect exactly the same pixels (same size, same white and black).</summary>
+    public bool SameMask(RegionOfInterest other) =>
+        Width == other.Width && Height == other.Height && Mask.AsSpan().SequenceEqual(other.Mask);
+
     private bool[] Decode()
     {
         using var image = Image.Load<L8>(Png);

@@ -1,6 +1,7 @@
 using PatchCore.Core.Backbones;
 using PatchCore.Core.Embedding;
 using PatchCore.Core.Imaging;
+using System.Text.Json.Serialization;
 
 namespace PatchCore.Core.MemoryBank;
 
@@ -21,11 +22,23 @@ public sealed record BankMetadata
     public required long VectorCount { get; init; }
     /// <summary>Patch embeddings the coreset was chosen from.</summary>
     public required long CandidateCount { get; init; }
+    /// <summary>Images whose patches were candidates (the held-out ones never are), across the build and every update.</summary>
     public required int TrainingImageCount { get; init; }
+    /// <summary>Their file names.</summary>
     public required IReadOnlyList<string> TrainingImages { get; init; }
     public required Calibration Calibration { get; init; }
     /// <summary>The part of every image that is inspected; null = whole images.</summary>
     public RegionOfInterest? Roi { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }
     public string Creator { get; init; } = "PatchCore.Core";
+    /// <summary>
+    /// The bank's lineage, oldest first: every update since it was built, each naming its parent bank and what it
+    /// added; the last is the update that made this bank. Empty for a bank as built (and in banks written before
+    /// updates existed).
+    /// </summary>
+    public IReadOnlyList<BankUpdate> Updates { get; init; } = [];
+
+    /// <summary>The id of the bank this one was updated from; null for a bank as built.</summary>
+    [JsonIgnore]
+    public string? ParentId => Updates.Count == 0 ? null : Updates[^1].ParentId;
 }

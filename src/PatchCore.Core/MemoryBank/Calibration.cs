@@ -9,12 +9,26 @@ namespace PatchCore.Core.MemoryBank;
 /// and below the ng threshold goes to a person.</item>
 /// <item>pixel (<see cref="PixelThreshold"/>): the 0.999 quantile of all held-out anomaly-map pixels x 1.05.</item>
 /// </list>
-/// Banks written before a field existed read it as null (no review band, no regions).
+/// Banks written before a field existed read it as null (no review band, no regions, no held-out paths).
 /// </summary>
 public sealed record Calibration
 {
+    /// <summary>File names of the held-out good images, aligned with <see cref="HeldOutScores"/>.</summary>
     public IReadOnlyList<string> HeldOutImages { get; init; } = [];
     public IReadOnlyList<double> HeldOutScores { get; init; } = [];
+    /// <summary>
+    /// Full paths of the held-out images when they were scored, aligned with <see cref="HeldOutImages"/> (an entry is
+    /// null where the path is not known), so that an update can score them again against the new bank.
+    /// </summary>
+    public IReadOnlyList<string?>? HeldOutPaths { get; init; }
+    /// <summary>sha256 of each held-out image, aligned with <see cref="HeldOutImages"/>: an update re-scores only the same bytes.</summary>
+    public IReadOnlyList<string?>? HeldOutSha256 { get; init; }
+    /// <summary>
+    /// Held-out images whose scores an update carried over from the parent bank instead of scoring them again (missing,
+    /// changed or unreadable file; "name: why"). A bank with more vectors can only lower an image's score, so a carried
+    /// score is a conservative (high) bound.
+    /// </summary>
+    public IReadOnlyList<string> CarriedOver { get; init; } = [];
     public double Mean { get; init; }
     public double StdDev { get; init; }
     public double Max { get; init; }

@@ -29,7 +29,9 @@ public static class MemoryBankFile
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static string Write(string path, BankMetadata metadata, ReadOnlySpan<float> vectors, ReadOnlySpan<byte> indexBytes)
+    /// <summary>Writes a bank file and returns its id (the hex checksum).</summary>
+    /// <param name="overwrite">False: refuse when <paramref name="path"/> exists, even if another writer creates it meanwhile (versions are never rewritten).</param>
+    public static string Write(string path, BankMetadata metadata, ReadOnlySpan<float> vectors, ReadOnlySpan<byte> indexBytes, bool overwrite = true)
     {
         if (vectors.Length != metadata.VectorCount * metadata.Dimension)
             throw new ArgumentException($"Metadata says {metadata.VectorCount} x {metadata.Dimension} vectors, {vectors.Length} floats given.");
@@ -57,7 +59,16 @@ public static class MemoryBankFile
                 fs.Write(digest);
                 fs.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
+            if (overwrite)
+            {
+                File.Move(tmp, full, overwrite: true);
+            }
+            else
+            {
+                // link(2) semantics through File.Move without overwrite: fails if the name exists, atomically.
+                if (File.Exists(full)) throw new BankFileException(full, "already exists: a bank version is never overwritten");
+                File.Move(tmp, full, overwrite: false);
+            }
         }
         catch
         {

@@ -5,10 +5,34 @@ namespace PatchCore.Core.Native;
 /// <summary>The few C library calls .NET does not offer.</summary>
 internal static partial class LibC
 {
+    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
+
     /// <summary>
     /// setenv(3): changes the process environment that native code reads with getenv (on Unix,
     /// Environment.SetEnvironmentVariable changes only .NET's own copy). Returns 0 on success.
     /// </summary>
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int SetEnv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    /// <summary>
+    /// fsync(2) on a folder, so that a rename inside it survives a power cut (.NET cannot open a folder to flush it).
+    /// Best effort: false where the platform or file system does not allow it; the rename itself is atomic either way.
+    /// </summary>
+    internal static bool FsyncDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        int fd = Open(path, ReadOnlyDirectory);
+        if (fd < 0) return false;
+        try { return Fsync(fd) == 0; }
+        finally { Close(fd); }
+    }
 }

@@ -20,6 +20,9 @@ namespace PatchCore.Core.Sampling;
 /// d(pivot, c). Three extra pivots per block (spread-out members) add the same annulus test on their own
 /// distances before a full 128-D distance is computed. A pruned pair has d(x, c) &gt;= m(x), so min(m, d) = m:
 /// the result is the plain loop's. A relative slack of 1e-4 covers float rounding in the bounds.</item>
+/// <item>The same loop serves a build (m starts at the mean distance to random start points) and a bank update (m
+/// starts at each new candidate's distance to its nearest bank vector, and the loop stops once the largest m is within
+/// the bank's coverage radius): only the start values and the stop differ.</item>
 /// </list>
 /// Ties (equal m) go to the lowest original index: a block's stale (bound, argmax) pair orders soundly because its
 /// true argmax among equal values can only have a higher index than the stale one.
@@ -60,9 +63,13 @@ internal sealed class BlockedGreedyCoreset
         _m = new float[n];
     }
 
-    public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints, int seed,
+    /// <summary>
+    /// The selection from <paramref name="initialM"/> [N] (<see cref="GreedyStart"/>): the plain loop's, bit for bit. At
+    /// most <paramref name="count"/> points; with <paramref name="stopAt"/>, none once the largest m is at most that radius.
+    /// </summary>
+    public static (long[] Selected, float Largest) Select(float[] y, int n, int dim, int count, float[] initialM, float? stopAt, int seed,
         IProgress<double>? progress, CancellationToken ct, int blockSize = DefaultBlockSize) =>
-        Build(y, n, dim, seed, blockSize, ct).Run(PlainGreedyCoreset.GatherRows(y, dim, startPoints), count, progress, ct);
+        Build(y, n, dim, seed, blockSize, ct).Run(initialM, count, stopAt, progress, ct);
 
     internal static BlockedGreedyCoreset Build(float[] y, int n, int dim, int seed, int blockSize, CancellationToken ct)
     {
@@ -184,9 +191,14 @@ internal sealed class BlockedGreedyCoreset
         }
     }
 
-    internal long[] Run(float[] startRows, int count, IProgress<double>? progress, CancellationToken ct)
+    /// <summary>
+    /// The greedy from m = <paramref name="initialM"/> (original order): up to <paramref name="count"/> steps, stopping
+    /// early once the largest m is at most <paramref name="stopAt"/>. Returns the selection (original indices) and the
+    /// largest m after the last centre (0 when every point is selected).
+    /// </summary>
+    internal (long[] Selected, float Largest) Run(float[] initialM, int count, float? stopAt, IProgress<double>? progress, CancellationToken ct)
     {
-        ParallelRows(_n, p => _m[p] = GreedyStart.InitialDistance(_y.AsSpan(p * _dim, _dim), startRows, _dim));
+        ParallelRows(_n, p => _m[p] = initialM[_orig[p]]);
         var tree = new BlockTree(_blocks.Length);
         for (int b = 0; b < _blocks.Length; b++)
         {
@@ -194,30 +206,52 @@ internal sealed class BlockedGreedyCoreset
             tree.Set(b, _blocks[b].Max, _blocks[b].ArgOrig);
         }
 
-        var centers = new float[(long)count * _dim];
-        var pendingDistance = new float[count];
-        var pendingId = new int[count];
-        var selected = new long[count];
-        var reporter = new ProgressReporter(progress, count);
-        for (int t = 0; t < count; t++)
+        // Centre rows grow as they are chosen (with a stop radius the count is only a cap), so memory follows the selection.
+        int capacity = Math.Min(count, 4096);
+        var centers = new float[(long)capacity * _dim];
+        var pendingDistance = new float[capacity];
+        var pendingId = new int[capacity];
+        var selected = new long[capacity];
+        var reporter = new ProgressReporter(progress, count, stopAt);
+        int t = 0;
+        for (; t < count; t++)
         {
             ct.ThrowIfCancellationRequested();
-            int top;
-            while (_blocks[top = tree.Top].Synced < t)
-            {
-                Refresh(ref _blocks[top], top, t, centers, pendingDistance, pendingId);
-                tree.Set(top, _blocks[top].Max, _blocks[top].ArgOrig);
-            }
+            int top = SyncTop(tree, t, centers, pendingDistance, pendingId);
             ref Block block = ref _blocks[top];
+            if (stopAt is float radius && block.Max <= radius) break;
+            if (t == capacity)
+            {
+                capacity = (int)Math.Min(count, 2L * capacity);
+                Array.Resize(ref centers, capacity * _dim);
+                Array.Resize(ref pendingDistance, capacity);
+                Array.Resize(ref pendingId, capacity);
+                Array.Resize(ref selected, capacity);
+            }
+            float value = block.Max;
             int pos = block.ArgPos;
             selected[t] = _orig[pos];
             _y.AsSpan(pos * _dim, _dim).CopyTo(centers.AsSpan(t * _dim, _dim));
             _m[pos] = -1f;
             RecomputeMax(ref block);
             tree.Set(top, block.Max, block.ArgOrig);
-            reporter.Step(t + 1);
+            reporter.Step(t + 1, value);
         }
-        return selected;
+        int last = SyncTop(tree, t, centers, pendingDistance, pendingId);
+        reporter.Done();
+        return (selected[..t], Math.Max(0f, _blocks[last].Max));
+    }
+
+    /// <summary>The block holding the largest m once centres [0, t) are applied to it (stale blocks refreshed on the way).</summary>
+    private int SyncTop(BlockTree tree, int t, float[] centers, float[] pendingDistance, int[] pendingId)
+    {
+        int top;
+        while (_blocks[top = tree.Top].Synced < t)
+        {
+            Refresh(ref _blocks[top], top, t, centers, pendingDistance, pendingId);
+            tree.Set(top, _blocks[top].Max, _blocks[top].ArgOrig);
+        }
+        return top;
     }
 
     /// <summary>Applies centres [block.Synced, t) to the block's members.</summary>

@@ -9,8 +9,8 @@ namespace PatchCore.Core.Sampling;
 /// Append-only store of candidate embeddings for the coreset, filled batch by batch during feature extraction.
 /// Full rows are kept as float16, either in ~32 MiB chunks (managed memory up to a budget, memory-mapped temp
 /// files beyond it) or in one temp file read back on demand (<see cref="CandidateRowStorage"/>), and the seeded
-/// random projection of every row (float32 [n, ProjectionDim], always in memory) is computed at append time with
-/// a torch matmul on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16 plus 0.5 GiB of
+/// random projection of every row (float32 [n, ProjectionDim], always in memory) is computed at append time by a
+/// <see cref="RowProjector"/> on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16 plus 0.5 GiB of
 /// projections. Not thread-safe.
 /// </summary>
 internal sealed class CandidateStore : IDisposable
@@ -21,8 +21,7 @@ internal sealed class CandidateStore : IDisposable
     private readonly List<HalfRowChunk> _rowChunks = [];
     private readonly HalfRowFile? _rowFile;
     private readonly List<float[]> _projectedChunks = [];
-    private readonly Tensor _projection;
-    private readonly Device _device;
+    private readonly RowProjector _projector;
     private readonly int _chunkRows;
     private readonly long _memoryBudget;
     private readonly string _spillDirectory;
@@ -40,17 +39,11 @@ internal sealed class CandidateStore : IDisposable
         Dimension = dimension;
         ProjectionDim = options.ProjectionDim;
         ProjectionSeed = options.Seed;
-        _device = options.Device ?? CPU;
         _chunkRows = options.ChunkRows ?? (int)Math.Clamp(ChunkBytes / (2L * dimension), 1, int.MaxValue / Math.Max(dimension, ProjectionDim));
         _memoryBudget = options.MemoryBudgetBytes ?? ComputeDevice.AvailableRamBytes() / 2;
         _spillDirectory = options.SpillDirectory ?? Path.GetTempPath();
 
-        float[] matrix = RandomProjection.Create(dimension, ProjectionDim, ProjectionSeed);
-        using var cpuMatrix = tensor(matrix, [dimension, ProjectionDim]);
-        // Long-lived: kept out of any dispose scope the caller may have open.
-        _projection = cpuMatrix.to(_device).DetachFromDisposeScope();
-        if (ReferenceEquals(_projection, cpuMatrix))
-            _projection = cpuMatrix.clone().DetachFromDisposeScope();
+        _projector = new RowProjector(dimension, ProjectionDim, ProjectionSeed, options.Device);
         if (options.RowStorage == CandidateRowStorage.TempFile)
         {
             try
@@ -59,7 +52,7 @@ internal sealed class CandidateStore : IDisposable
             }
             catch
             {
-                _projection.Dispose();
+                _projector.Dispose();
                 throw;
             }
         }
@@ -139,16 +132,23 @@ internal sealed class CandidateStore : IDisposable
                 : "a NaN or infinite value";
             throw new PatchCoreException($"Candidate rows {first}..{first + n - 1}: {problem}.");
         }
-        // [n, D] x [D, K] -> [n, K]
-        var projected = _device.type == DeviceType.CPU
-            ? x.matmul(_projection)
-            : x.to(_device).matmul(_projection).cpu();
+        var projected = _projector.Project(x); // [n, D] -> [n, K]
         var halfValues = MemoryMarshal.Cast<byte, Half>(half.bytes);
         if (_rowFile is not null)
             _rowFile.Write(Count * Dimension, halfValues);
         else
             halfValues.CopyTo(_rowChunks[chunk].Values.Slice(inChunk * Dimension, n * Dimension));
         MemoryMarshal.Cast<byte, float>(projected.bytes).CopyTo(_projectedChunks[chunk].AsSpan(inChunk * ProjectionDim, n * ProjectionDim));
+    }
+
+    /// <summary>
+    /// Rows [n, <see cref="Dimension"/>] through the store's own projection, the one every candidate went through:
+    /// [n, <see cref="ProjectionDim"/>] (a bank update projects the bank's vectors with it).
+    /// </summary>
+    public float[] Project(ReadOnlySpan<float> rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _projector.Project(rows);
     }
 
     /// <summary>Full row <paramref name="index"/> back as float32.</summary>
@@ -257,7 +257,7 @@ internal sealed class CandidateStore : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _projection.Dispose();
+        _projector.Dispose();
         foreach (var chunk in _rowChunks)
             chunk.Dispose();
         _rowFile?.Dispose();

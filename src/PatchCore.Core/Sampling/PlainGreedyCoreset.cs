@@ -5,27 +5,30 @@ namespace PatchCore.Core.Sampling;
 /// and lowers m[i] to min(m[i], ||y_i - y_s||) for all i. A selected point's m is set to -1 so it can never be
 /// picked again (PatchCore's code leaves it at 0, which only differs once every remaining m is 0, i.e. when
 /// the rest of the points duplicate selected ones; then this picks them in index order instead of repeating).
+/// With <c>stopAt</c> the loop also stops, before a step, when the largest m is at most that radius. It returns the
+/// selection and the largest m after the last centre (the next point's distance; 0 when every point is selected).
 /// Two workers split the rows; each step updates and finds the next argmax in the same pass.
 /// </summary>
 internal static class PlainGreedyCoreset
 {
-    public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints,
+    /// <param name="initialM">Starting m [N] (<see cref="GreedyStart"/>); not modified.</param>
+    public static (long[] Selected, float Largest) Select(float[] y, int n, int dim, int count, float[] initialM, float? stopAt,
         IProgress<double>? progress, CancellationToken ct)
     {
-        var m = new float[n];
-        var startRows = GatherRows(y, dim, startPoints);
-        Parallel.For(0, n, i => m[i] = GreedyStart.InitialDistance(y.AsSpan(i * dim, dim), startRows, dim));
-
+        var m = (float[])initialM.Clone();
         int workers = Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, n / 4096));
         var bestValue = new float[workers];
         var bestIndex = new int[workers];
         var center = new float[dim];
         var selected = new long[count];
-        var reporter = new ProgressReporter(progress, count);
+        var reporter = new ProgressReporter(progress, count, stopAt);
         int s = Argmax(m, 0, n, out _);
-        for (int t = 0; t < count; t++)
+        int t = 0;
+        for (; t < count; t++)
         {
             ct.ThrowIfCancellationRequested();
+            if (stopAt is float radius && m[s] <= radius) break;
+            float chosen = m[s];
             selected[t] = s;
             m[s] = -1f;
             y.AsSpan(s * dim, dim).CopyTo(center);
@@ -38,9 +41,10 @@ internal static class PlainGreedyCoreset
             s = bestIndex[0];
             for (int w = 1; w < workers; w++)
                 if (bestValue[w] > m[s]) s = bestIndex[w]; // ranges ascend, so '>' keeps the lowest index on ties
-            reporter.Step(t + 1);
+            reporter.Step(t + 1, chosen);
         }
-        return selected;
+        reporter.Done();
+        return (selected[..t], Math.Max(0f, m[s]));
     }
 
     private static void UpdateRange(float[] y, float[] m, int dim, float[] center, int start, int end)

@@ -9,22 +9,20 @@ namespace PatchCore.Core.Sampling;
 /// and m live on the device, each step is argmax, a chunked distance update and a -1 mark, with no host
 /// synchronisation until the end. Starts from the same m as the C# samplers (computed on the host); per-step
 /// distances are torch's, so selections match the plain loop's except where two m values tie to float rounding.
+/// Returns the selection and the largest m after the last centre, as the plain loop does.
 /// </summary>
 internal static class TorchGreedyCoreset
 {
-    public static long[] Select(float[] y, int n, int dim, int count, int[] startPoints, Device device,
+    /// <param name="initialM">Starting m [N] (<see cref="GreedyStart"/>).</param>
+    public static (long[] Selected, float Largest) Select(float[] y, int n, int dim, int count, float[] initialM, Device device,
         IProgress<double>? progress, CancellationToken ct)
     {
-        var m0 = new float[n];
-        var startRows = PlainGreedyCoreset.GatherRows(y, dim, startPoints);
-        Parallel.For(0, n, i => m0[i] = GreedyStart.InitialDistance(y.AsSpan(i * dim, dim), startRows, dim));
-
         // Rows per update chunk: the [rows, P] difference and its square must fit the device's work budget.
         long chunkRows = Math.Min(n, Math.Max(1024, ComputeDevice.DefaultWorkBudgetBytes(device) / (3L * dim * sizeof(float))));
         var reporter = new ProgressReporter(progress, count);
         using var outer = NewDisposeScope();
         var rows = tensor(y, [n, dim]).to(device);  // [N, P]
-        var m = tensor(m0).to(device);               // [N]
+        var m = tensor((float[])initialM.Clone()).to(device); // [N]; a copy: a CPU tensor may share the array it is made from
         var selected = zeros(count, ScalarType.Int64, device);
         var minusOne = tensor(-1f, device: device);
         for (int t = 0; t < count; t++)
@@ -44,6 +42,7 @@ internal static class TorchGreedyCoreset
             }
             reporter.Step(t + 1);
         }
-        return selected.cpu().data<long>().ToArray();
+        float largest = m.max().cpu().item<float>();
+        return (selected.cpu().data<long>().ToArray(), Math.Max(0f, largest));
     }
 }

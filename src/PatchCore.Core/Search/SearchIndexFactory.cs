@@ -20,6 +20,18 @@ internal static class SearchIndexFactory
         return (index.ToBytes(), index.Description);
     }
 
+    /// <summary>
+    /// An exact search over rows [n, dimension] for work outside scoring (a bank update's nearest bank vectors in the
+    /// coreset projection): FAISS Flat, whose distance matrix is an OpenBLAS sgemm in blocks (bounded memory).
+    /// </summary>
+    public static INearestNeighbourIndex ExactFlat(ReadOnlySpan<float> rows, int dimension)
+    {
+        var index = FaissIndex.Create(dimension, "Flat");
+        try { index.Add(rows); }
+        catch { index.Dispose(); throw; }
+        return index;
+    }
+
     /// <summary>What <see cref="SearchBackend.Auto"/> means for a bank's stored index and the device.</summary>
     public static SearchBackend Resolve(SearchBackend requested, string indexFactory, DeviceType device)
     {

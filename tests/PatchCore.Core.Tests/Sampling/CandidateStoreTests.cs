@@ -78,8 +78,8 @@ public class CandidateStoreTests(ITestOutputHelper output)
             file.ReadProjected(0, projectedFile);
             Assert.Equal(projectedMemory, projectedFile);
 
-            var selected = CoresetSampler.Select(memory, options);
-            Assert.Equal(selected, CoresetSampler.Select(file, options));
+            var selected = CoresetSampler.Select(memory, options).Indices;
+            Assert.Equal(selected, CoresetSampler.Select(file, options).Indices);
             Assert.Equal(CoresetSampler.CoverageRadius(memory, selected), CoresetSampler.CoverageRadius(file, selected));
             Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadHalfRows(n - 1, new Half[2 * dim]));
         }

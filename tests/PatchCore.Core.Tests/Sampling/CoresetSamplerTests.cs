@@ -14,16 +14,16 @@ public class CoresetSamplerTests(ITestOutputHelper output)
         var rows = SyntheticEmbeddings.Blobs(3000, dim, clusters: 6, spread: 2f, noise: 0.5f, seed: 1);
         using var store = SyntheticEmbeddings.Store(rows, dim, new CoresetOptions());
 
-        var byFraction = CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.1));
+        var byFraction = CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.1)).Indices;
         Assert.Equal(300, byFraction.Length);
         Assert.Equal(300, byFraction.Distinct().Count());
         Assert.All(byFraction, i => Assert.InRange(i, 0, 2999));
 
-        var byCount = CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.5, Count: 77));
+        var byCount = CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.5, Count: 77)).Indices;
         Assert.Equal(77, byCount.Length);
         Assert.Equal(77, byCount.Distinct().Count());
 
-        var all = CoresetSampler.Select(store, new CoresetOptions(Count: 5000));
+        var all = CoresetSampler.Select(store, new CoresetOptions(Count: 5000)).Indices;
         Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i), all.Order());
     }
 
@@ -37,11 +37,11 @@ public class CoresetSamplerTests(ITestOutputHelper output)
         var rows = SyntheticEmbeddings.Blobs(n, dim, clusters: 2, spread: 1f, noise: 1f, seed: n);
         using var store = SyntheticEmbeddings.Store(rows, dim, new CoresetOptions());
         var options = new CoresetOptions(Count: n);
-        var fast = CoresetSampler.Select(store, options);
+        var fast = CoresetSampler.Select(store, options).Indices;
         Assert.Equal(Enumerable.Range(0, n).Select(i => (long)i), fast.Order());
-        Assert.Equal(CoresetSampler.SelectPlain(store, options), fast);
-        Assert.Equal(fast, CoresetSampler.SelectOnDevice(store, options, torch.CPU));
-        Assert.Single(CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.01)));
+        Assert.Equal(CoresetSampler.SelectPlain(store, options).Indices, fast);
+        Assert.Equal(fast, CoresetSampler.SelectOnDevice(store, options, torch.CPU).Indices);
+        Assert.Single(CoresetSampler.Select(store, new CoresetOptions(Fraction: 0.01)).Indices);
     }
 
     [Fact]
@@ -54,11 +54,11 @@ public class CoresetSamplerTests(ITestOutputHelper output)
             unique.CopyTo(rows, copy * unique.Length);
         using var store = SyntheticEmbeddings.Store(rows, dim, new CoresetOptions());
         var options = new CoresetOptions(Count: 1000); // more than the distinct rows
-        var fast = CoresetSampler.Select(store, options);
+        var fast = CoresetSampler.Select(store, options).Indices;
         Assert.Equal(1000, fast.Distinct().Count());
         // Every distinct row is covered before any copy of a covered row is taken.
         Assert.Equal(distinct, fast.Take(distinct).Select(i => i % distinct).Distinct().Count());
-        Assert.Equal(CoresetSampler.SelectPlain(store, options), fast);
+        Assert.Equal(CoresetSampler.SelectPlain(store, options).Indices, fast);
     }
 
     [Fact]
@@ -69,13 +69,13 @@ public class CoresetSamplerTests(ITestOutputHelper output)
         var seed7 = new CoresetOptions(Fraction: 0.05, Seed: 7);
         using var first = SyntheticEmbeddings.Store(rows, dim, seed7, batchRows: 500);
         using var second = SyntheticEmbeddings.Store(rows, dim, seed7, batchRows: 1234);
-        var a = CoresetSampler.Select(first, seed7);
-        var b = CoresetSampler.Select(second, seed7);
+        var a = CoresetSampler.Select(first, seed7).Indices;
+        var b = CoresetSampler.Select(second, seed7).Indices;
         Assert.Equal(a, b);
 
         var seed8 = seed7 with { Seed = 8 };
         using var third = SyntheticEmbeddings.Store(rows, dim, seed8);
-        var c = CoresetSampler.Select(third, seed8);
+        var c = CoresetSampler.Select(third, seed8).Indices;
         Assert.NotEqual(a, c);
     }
 
@@ -98,8 +98,8 @@ public class CoresetSamplerTests(ITestOutputHelper output)
             : SyntheticEmbeddings.Blobs(n, dim, clusters, spread: 1f, noise: 0.25f, seed: dim);
         var options = new CoresetOptions(Seed: clusters);
         using var store = SyntheticEmbeddings.Store(rows, dim, options, batchRows: 2048);
-        var plain = CoresetSampler.SelectPlain(store, options);
-        var fast = CoresetSampler.Select(store, options);
+        var plain = CoresetSampler.SelectPlain(store, options).Indices;
+        var fast = CoresetSampler.Select(store, options).Indices;
         Assert.Equal(2000, plain.Length);
         int firstDifference = FirstDifference(fast, plain);
         output.WriteLine($"{kind} D={dim} clusters={clusters}: first difference at {firstDifference} (-1: none)");
@@ -113,8 +113,8 @@ public class CoresetSamplerTests(ITestOutputHelper output)
         var rows = SyntheticEmbeddings.Blobs(n, dim, clusters: 10, spread: 1f, noise: 0.3f, seed: 4);
         var options = new CoresetOptions(Count: 300);
         using var store = SyntheticEmbeddings.Store(rows, dim, options);
-        var plain = CoresetSampler.SelectPlain(store, options);
-        var onDevice = CoresetSampler.SelectOnDevice(store, options, torch.CPU);
+        var plain = CoresetSampler.SelectPlain(store, options).Indices;
+        var onDevice = CoresetSampler.SelectOnDevice(store, options, torch.CPU).Indices;
         int t = FirstDifference(onDevice, plain);
         output.WriteLine($"torch CPU vs plain: first difference at {t} (-1: none)");
         if (t >= 0)
@@ -136,7 +136,7 @@ public class CoresetSamplerTests(ITestOutputHelper output)
         using var store = SyntheticEmbeddings.Store(rows, dim, options);
         var full = store.ReadRows(Enumerable.Range(0, n).Select(i => (long)i).ToArray());
 
-        var selected = CoresetSampler.Select(store, options);
+        var selected = CoresetSampler.Select(store, options).Indices;
         double radius = CoresetSampler.CoverageRadius(store, selected);
         double bruteForce = BruteForceRadius(full, dim, selected);
         Assert.True(Math.Abs(radius - bruteForce) <= 1e-3 * bruteForce, $"chunked {radius} vs brute force {bruteForce}");
@@ -162,22 +162,22 @@ public class CoresetSamplerTests(ITestOutputHelper output)
 
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => CoresetSampler.Select(store, options, ct: cancelled.Token));
-        Assert.ThrowsAny<OperationCanceledException>(() => CoresetSampler.SelectPlain(store, options, ct: cancelled.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => CoresetSampler.Select(store, options, ct: cancelled.Token).Indices);
+        Assert.ThrowsAny<OperationCanceledException>(() => CoresetSampler.SelectPlain(store, options, ct: cancelled.Token).Indices);
     }
 
     [Fact]
     public void InvalidOptionsAndStoresAreRejectedClearly()
     {
         using var store = new CandidateStore(16);
-        Assert.Contains("empty", Assert.Throws<PatchCoreException>(() => CoresetSampler.Select(store, new CoresetOptions())).Message);
+        Assert.Contains("empty", Assert.Throws<PatchCoreException>(() => CoresetSampler.Select(store, new CoresetOptions()).Indices).Message);
         store.Append(new float[16 * 20]);
 
         foreach (double fraction in new[] { 0, -0.1, 1.5, double.NaN })
-            Assert.Contains("fraction", Assert.Throws<ArgumentOutOfRangeException>(() => CoresetSampler.Select(store, new CoresetOptions(Fraction: fraction))).Message);
-        Assert.Contains("count", Assert.Throws<ArgumentOutOfRangeException>(() => CoresetSampler.Select(store, new CoresetOptions(Count: 0))).Message);
+            Assert.Contains("fraction", Assert.Throws<ArgumentOutOfRangeException>(() => CoresetSampler.Select(store, new CoresetOptions(Fraction: fraction)).Indices).Message);
+        Assert.Contains("count", Assert.Throws<ArgumentOutOfRangeException>(() => CoresetSampler.Select(store, new CoresetOptions(Count: 0)).Indices).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new CoresetOptions(StartPoints: 0).Validate());
-        var mismatch = Assert.Throws<PatchCoreException>(() => CoresetSampler.Select(store, new CoresetOptions(Seed: 1)));
+        var mismatch = Assert.Throws<PatchCoreException>(() => CoresetSampler.Select(store, new CoresetOptions(Seed: 1)).Indices);
         Assert.Contains("seed", mismatch.Message);
     }
 

@@ -21,13 +21,13 @@ internal sealed class CoresetSection : IBenchSection
         int count = options.ResolveCount(store.Count);
         Report.Progress($"coreset {Report.N(store.Count)} -> {Report.N(count)}: fast path");
         var sw = Stopwatch.StartNew();
-        long[] fast = CoresetSampler.Select(store, options);
+        long[] fast = CoresetSampler.Select(store, options).Indices;
         double fastSeconds = sw.Elapsed.TotalSeconds;
         context.Coreset = fast;
 
         Report.Progress("plain loop");
         sw.Restart();
-        long[] plain = CoresetSampler.SelectPlain(store, options);
+        long[] plain = CoresetSampler.SelectPlain(store, options).Indices;
         double plainSeconds = sw.Elapsed.TotalSeconds;
 
         bool identical = fast.AsSpan().SequenceEqual(plain);

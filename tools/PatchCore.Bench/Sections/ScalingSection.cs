@@ -126,7 +126,7 @@ internal sealed class ScalingSection : IBenchSection
             store.Append(block);
         Report.Progress($"coreset {Report.N(store.Count)} -> {Report.N(size)}");
         var sw = Stopwatch.StartNew();
-        long[] selected = CoresetSampler.Select(store, BenchSettings.Coreset with { Count = (int)size });
+        long[] selected = CoresetSampler.Select(store, BenchSettings.Coreset with { Count = (int)size }).Indices;
         double seconds = sw.Elapsed.TotalSeconds;
         using var file = File.Create(path);
         const int rowsPerWrite = GaussianClusters.BlockRows;

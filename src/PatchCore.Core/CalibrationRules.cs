@@ -1,0 +1,4 @@
+namespace PatchCore.Core;
+
+/// <summary>The rules that turn held-out good images into the ng, review and pixel thresholds (see <see cref="MemoryBank.Calibration"/>).</summary>
+internal sealed record CalibrationRules(ThresholdRule Threshold, QuantileRule Review, QuantileRule Pixel);

@@ -1,0 +1,173 @@
+using PatchCore.Core.MemoryBank;
+
+namespace PatchCore.Core;
+
+/// <summary>
+/// The one calibration of a bank's thresholds, for builds and updates alike: the held-out good images, which never
+/// entered the bank, scored against it through the detector's own path and search, so the thresholds come from the
+/// same distances as the scores they are compared with; then the rules of <see cref="Calibration"/> on their image
+/// scores and on the inspected pixels of their anomaly maps. An update's inherited held-out images that cannot be
+/// scored again (missing, changed, unreadable) keep the score they had against the parent bank.
+/// </summary>
+internal static class ThresholdCalibrator
+{
+    public static Calibration Calibrate(PatchCoreDetector detector, IReadOnlyList<HeldOutImage> images, CalibrationRules rules, Calibration? parent,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
+        if (images.Count == 0)
+            return new Calibration { Rule = "no images held out: no default threshold" };
+        var scores = new double?[images.Count];
+        var sha = new string?[images.Count];
+        var carried = new List<string>();
+        var toScore = new List<int>();
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            sha[i] = image.Sha256;
+            if (image.PreviousScore is null)
+            {
+                toScore.Add(i);
+                continue;
+            }
+            string? why = WhyNotAgain(image);
+            if (why is null) toScore.Add(i);
+            else carried.Add($"{image.Name}: {why}");
+        }
+
+        var pixels = new PixelSample();
+        int done = 0;
+        foreach (var file in detector.ScoreFiles(toScore.Select(i => images[i].Path!).ToArray(), ct: ct))
+        {
+            using (file)
+            {
+                int i = toScore[file.Index];
+                if (file.Succeeded)
+                {
+                    scores[i] = file.Detection.Score;
+                    pixels.Add(file.Detection.Map.Values, file.Inspected);
+                    sha[i] ??= Hash(images[i].Path!);
+                }
+                else if (images[i].PreviousScore is null)
+                {
+                    throw file.Error; // a new held-out image that cannot be scored fails the build or update, naming it
+                }
+                else
+                {
+                    carried.Add($"{images[i].Name}: cannot be scored again ({file.Reason})");
+                }
+            }
+            progress?.Report(new BuildProgress("calibration", ++done, toScore.Count));
+        }
+        for (int i = 0; i < images.Count; i++) scores[i] ??= images[i].PreviousScore;
+
+        var all = scores.Select(s => s!.Value).ToArray();
+        var (mean, std) = ThresholdRule.MeanStd(all);
+        double[] sortedScores = all.Order().ToArray();
+        var calibration = new Calibration
+        {
+            HeldOutImages = images.Select(i => i.Name).ToArray(),
+            HeldOutScores = all,
+            HeldOutPaths = images.Select(i => i.Path).ToArray(),
+            HeldOutSha256 = sha,
+            CarriedOver = carried,
+            Mean = mean,
+            StdDev = std,
+            Max = all.Max(),
+            Rule = rules.Threshold.ToString(),
+            Threshold = rules.Threshold.Apply(all),
+            ReviewThreshold = rules.Review.Apply<double>(sortedScores),
+            ReviewRule = $"{rules.Review} of the held-out image scores",
+        };
+        if (pixels.Seen == 0 && parent is not null)
+        {
+            // No map at all: a bank with more vectors only lowers map values, so the parent's pixel figures stay a bound.
+            return calibration with
+            {
+                PixelThreshold = parent.PixelThreshold,
+                PixelRule = $"{parent.PixelRule} (kept from the parent bank: no held-out image could be scored again)",
+                PixelMedian = parent.PixelMedian,
+                PixelMax = parent.PixelMax,
+            };
+        }
+        float[] sortedPixels = pixels.Sorted();
+        string without = carried.Count == 0 ? "" : $"; {carried.Count} held-out image(s) with carried scores have no map";
+        return calibration with
+        {
+            PixelThreshold = rules.Pixel.Apply<float>(sortedPixels),
+            PixelRule = $"{rules.Pixel} of {pixels.Describe()} held-out anomaly-map pixels{without}",
+            PixelMedian = QuantileRule.QuantileOf<float>(sortedPixels, 0.5),
+            PixelMax = sortedPixels[^1],
+        };
+    }
+
+    /// <summary>Why an inherited held-out image cannot be scored again (null: it can).</summary>
+    private static string? WhyNotAgain(HeldOutImage image)
+    {
+        string currentSha;
+        if (image.Path is null) return "its path was not recorded (a bank from before paths were kept)";
+        if (!File.Exists(image.Path)) return $"missing at {image.Path}";
+        try
+        {
+            currentSha = FileSha256.Of(image.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read at {image.Path} ({e.Message})";
+        }
+        if (image.Sha256 is not null && !string.Equals(image.Sha256, currentSha, StringComparison.OrdinalIgnoreCase))
+            return $"changed since it was held out ({image.Path} has other bytes)";
+        return null;
+    }
+
+    private static string? Hash(string path)
+    {
+        try { return FileSha256.Of(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>
+    /// The held-out anomaly-map pixels the pixel threshold is taken from, in bounded memory: every pixel up to
+    /// <see cref="Capacity"/>, then every second one kept and the stride doubled, as often as needed.
+    /// </summary>
+    private sealed class PixelSample
+    {
+        private const int Capacity = 1 << 24; // 64 MiB of floats
+        private float[] _values = new float[1024];
+        private int _count;
+        private long _phase;
+
+        public int Stride { get; private set; } = 1;
+        public long Seen { get; private set; }
+
+        /// <param name="inspected">Pixels of the region of interest; null = every pixel.</param>
+        public void Add(ReadOnlySpan<float> map, bool[]? inspected)
+        {
+            for (int i = 0; i < map.Length; i++)
+            {
+                if (inspected is not null && !inspected[i]) continue;
+                Seen++;
+                if (_phase++ % Stride != 0) continue;
+                if (_count == Capacity) Decimate();
+                if (_count == _values.Length) Array.Resize(ref _values, Math.Min(Capacity, 2 * _values.Length));
+                _values[_count++] = map[i];
+            }
+        }
+
+        private void Decimate()
+        {
+            for (int i = 0; i < _count / 2; i++) _values[i] = _values[2 * i];
+            _count /= 2;
+            Stride *= 2;
+        }
+
+        public float[] Sorted()
+        {
+            if (_count == 0) throw new PatchCoreException("The held-out images have no inspected pixel: the region of interest ignores everything.");
+            var sorted = _values.AsSpan(0, _count).ToArray();
+            Array.Sort(sorted);
+            return sorted;
+        }
+
+        public string Describe() => Stride == 1 ? $"all {Seen:N0}" : $"every {Stride}th of {Seen:N0}";
+    }
+}
