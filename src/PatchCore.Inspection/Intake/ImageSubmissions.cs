@@ -23,7 +23,7 @@ namespace PatchCore.Inspection.Intake;
 /// atomic rename, so the intake takes the file at once) and fsync that folder. Once it returns, the image gets exactly
 /// one record: the batch that inspects the file reads the ticket (<see cref="Resolve"/>), so the record carries the
 /// original name, the receive time, the source and metadata and the submission's id, and the caller's task completes
-/// right after the batch's records are fsynced (<see cref="Recorded"/>).
+/// once the batch is committed: its records fsynced, its images moved where the records say (<see cref="Recorded"/>).
 /// </para>
 /// <para>
 /// A crash at any point leaves nothing half done: before the ticket, the upload was never accepted (its caller got no
@@ -132,7 +132,7 @@ public sealed partial class ImageSubmissions
         return file with { Name = ticket.OriginalName, ReceivedAt = ticket.ReceivedAt, Submission = ticket };
     }
 
-    /// <summary>Called once the batch's records are durable: each submission among them is done (its ticket goes) and its caller gets its record.</summary>
+    /// <summary>Called once a batch is committed (records durable, images moved): each submission among them is done (its ticket goes) and its caller gets its record.</summary>
     public void Recorded(IEnumerable<InspectionRecord> records)
     {
         foreach (var record in records)

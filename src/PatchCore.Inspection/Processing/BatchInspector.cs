@@ -86,8 +86,8 @@ public sealed class BatchInspector
     }
 
     /// <summary>
-    /// The records are durable before any image moves and before anyone hears of them (the metrics, a submission's
-    /// caller); then the moves, the folders' fsync and the checkpoint.
+    /// The records are durable before any image moves and before the metrics count them; then the moves, the folders'
+    /// fsync and the checkpoint; then each submission's caller gets its record, whose image now lies where it says.
     /// </summary>
     /// <param name="quarantines">For each record, the kind of its quarantine (<see cref="InspectionMetrics.QuarantineKinds"/>), or null.</param>
     private async Task CommitAsync(List<InspectionRecord> records, List<string?> quarantines, CancellationToken abort)
@@ -96,7 +96,6 @@ public sealed class BatchInspector
         var recordedAt = DateTimeOffset.UtcNow;
         for (int i = 0; i < records.Count; i++)
             _metrics.Recorded(records[i].Verdict, recordedAt - records[i].ReceivedAt, records[i].Product, records[i].Score, records[i].Threshold, quarantines[i]);
-        _submissions.Recorded(records);
 
         foreach (var record in records)
         {
@@ -105,6 +104,7 @@ public sealed class BatchInspector
         }
         await _retry.RunAsync("Syncing outbox folders", () => SyncFolders(records), abort).ConfigureAwait(false);
         await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, end), abort).ConfigureAwait(false);
+        _submissions.Recorded(records);
     }
 
     /// <summary>One outcome per file of the batch, in its order.</summary>

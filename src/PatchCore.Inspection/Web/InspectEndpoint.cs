@@ -109,6 +109,11 @@ public sealed class InspectEndpoint
                 _ => Refuse(StatusCodes.Status400BadRequest, "Bad submission", e.Message),
             };
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel counts the body against the same limit (Kestrel's MaxRequestBodySize is Inspection:MaxFileBytes).
+            return Refuse(e.StatusCode, "Image too large", $"The image is larger than Inspection:MaxFileBytes ({_options.MaxFileBytes} bytes); nothing was kept.");
+        }
         catch (BadHttpRequestException e)
         {
             // Kestrel's own refusals while the body was read: over its size limit, a malformed or cut-short body, too slow.
