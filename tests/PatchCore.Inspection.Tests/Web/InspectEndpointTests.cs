@@ -171,12 +171,13 @@ public sealed class InspectEndpointTests(ITestOutputHelper output)
     /// A POST written by hand on a socket: headers declaring <paramref name="contentLength"/> bytes, then only
     /// <paramref name="send"/> of them; returns what the server answers (it must answer without the rest).
     /// </summary>
-    internal static async Task<string> RawPostAsync(Uri address, long contentLength, int send, string path = "/v1/inspect")
+    internal static async Task<string> RawPostAsync(Uri address, long contentLength, int send, string? key = null)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(address.Host, address.Port);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: image/png\r\nContent-Length: {contentLength}\r\n\r\n"));
+        string keyHeader = key is null ? "" : $"X-Api-Key: {key}\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /v1/inspect HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: image/png\r\n{keyHeader}Content-Length: {contentLength}\r\n\r\n"));
         await stream.WriteAsync(new byte[send]);
         var buffer = new byte[4096];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
