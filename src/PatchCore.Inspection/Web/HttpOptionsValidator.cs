@@ -39,7 +39,7 @@ public sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
         if (beyondLoopback.Count > 0 && string.IsNullOrEmpty(o.ApiKey))
             errors.Add($"Inspection:Http:ApiKey is required when Inspection:Http:Urls listens beyond loopback ({string.Join(", ", beyondLoopback)}): " +
                        "set a key of at least 16 characters (environment Inspection__Http__ApiKey), or listen on 127.0.0.1 only.");
-        if (o.ApiKey is { } key && (key.Length < MinKeyLength || key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        if (o.ApiKey is { Length: > 0 } key && (key.Length < MinKeyLength || key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             errors.Add($"Inspection:Http:ApiKey must be at least {MinKeyLength} characters without spaces or control characters (got {key.Length} characters).");
         if (o.MaxPending is < 1 or > 100_000)
             errors.Add($"Inspection:Http:MaxPending must be between 1 and 100000 (got {o.MaxPending}).");
