@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (FAISS headers and static library, OpenBLAS, g++) when missing.
+# Installs the Debian packages the build needs (FAISS headers and static library, OpenBLAS, g++) when missing, and
+# the browser the daemon's live-page test drives (chromium with its chromium-driver, run headless).
 # Runs apt-get update once, only if something is missing.
 set -euo pipefail
 need=()
 [ -f /usr/include/faiss/index_factory.h ] && [ -f /usr/lib/x86_64-linux-gnu/libfaiss.a ] || need+=(libfaiss-dev)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+# The live page's browser test (tests/PatchCore.Inspection.Tests/Web): Debian's build, never a downloaded one.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2

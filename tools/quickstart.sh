@@ -4,7 +4,16 @@
 #  2. starts the daemon on out/quickstart/inbox -> out/quickstart/outbox and drops samples/bottle/test into the inbox;
 #  3. waits until every image has its record, prints the verdicts, then stops the daemon with SIGTERM.
 # Pass --keep-running to leave the daemon running (Ctrl+C stops it) and drop more images into the inbox yourself.
+# Pass --http to serve the HTTP API and the live page as well, on http://127.0.0.1:8080 (loopback only).
 set -euo pipefail
+keep_running=0 http=()
+for arg in "$@"; do
+  case "$arg" in
+    --keep-running) keep_running=1 ;;
+    --http) http=(--Inspection:Http:Urls=http://127.0.0.1:8080) ;;
+    *) echo "usage: bash tools/quickstart.sh [--keep-running] [--http]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -20,7 +29,7 @@ rm -rf "$root"
 mkdir -p "$root/inbox" "$root/outbox"
 dotnet src/PatchCore.Inspection/bin/Release/net10.0/PatchCore.Inspection.dll \
   --Inspection:Inbox="$root/inbox" --Inspection:Bank="$bank" --Inspection:Outbox="$root/outbox" \
-  --Inspection:SettleMs=500 &
+  --Inspection:SettleMs=500 "${http[@]}" &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true' EXIT
 
@@ -46,8 +55,11 @@ for line in open(sys.argv[1]):
     print(f"  {r['verdict']:<11} score {score:>8}  {r['originalName']}  -> {r.get('path')}")
 PY
 echo "Sorted images: $root/outbox/ok, $root/outbox/ng; heatmaps: $root/outbox/heatmaps; health: $root/outbox/health.json"
+if [ ${#http[@]} -gt 0 ]; then
+  echo "Live page: http://127.0.0.1:8080/ (results, heatmaps, counts); API: curl http://127.0.0.1:8080/v1/results?limit=5"
+fi
 
-if [ "${1:-}" = "--keep-running" ]; then
+if [ "$keep_running" = 1 ]; then
   echo "The daemon keeps running: drop images into $root/inbox; Ctrl+C stops it."
   trap - EXIT
   wait $daemon

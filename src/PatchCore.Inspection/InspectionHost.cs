@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,6 +14,7 @@ using PatchCore.Inspection.Observability;
 using PatchCore.Inspection.Outbox;
 using PatchCore.Inspection.Ownership;
 using PatchCore.Inspection.Processing;
+using PatchCore.Inspection.Web;
 
 namespace PatchCore.Inspection;
 
@@ -33,20 +35,15 @@ public static class InspectionHost
     /// </param>
     public static IHost Build(string[] args, Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? services = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = args,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        string? chosen = builder.Configuration[ConfigFileKey] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
-        string configFile = Path.GetFullPath(chosen ?? Path.Combine(AppContext.BaseDirectory, "inspection.json"));
-        if (chosen is not null && !File.Exists(configFile))
-            throw new PatchCoreException($"Configuration file {configFile} does not exist.");
-        // The JSON file goes under the environment and the command line, so both still override it.
-        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        // HTTP only when asked for (Inspection:Http:Urls): then the host is a WebApplication, Kestrel in the same Generic
+        // Host as the worker; else it is the plain Generic Host it always was, with nothing of ASP.NET Core loaded.
+        var settings = new ConfigurationManager();
+        settings.AddEnvironmentVariables().AddCommandLine(args);
+        AddSettings(settings, args);
+        IHostApplicationBuilder builder = InspectionWeb.Requested(settings)
+            ? InspectionWeb.CreateBuilder(args, AppContext.BaseDirectory)
+            : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        AddSettings(builder.Configuration, args);
 
         builder.Services.AddSystemd();
         logging?.Invoke(builder.Logging);
@@ -59,8 +56,24 @@ public static class InspectionHost
             .Bind(builder.Configuration.GetSection(InspectionOptions.Section))
             .ValidateOnStart();
         AddDaemon(builder.Services);
+        if (builder is WebApplicationBuilder web) web.AddInspectionWeb();
         services?.Invoke(builder.Services);
-        return builder.Build();
+        return builder is WebApplicationBuilder webBuilder ? webBuilder.Build().MapInspectionWeb() : ((HostApplicationBuilder)builder).Build();
+    }
+
+    /// <summary>
+    /// The daemon's settings over the host's defaults: configs/inspection.json (or --ConfigFile / the environment's
+    /// PATCHCORE_INSPECTION_CONFIG), then the environment and the command line, so both still override the file.
+    /// </summary>
+    private static void AddSettings(IConfigurationManager configuration, string[] args)
+    {
+        string? chosen = configuration[ConfigFileKey] ?? Environment.GetEnvironmentVariable(ConfigFileVariable);
+        string configFile = Path.GetFullPath(chosen ?? Path.Combine(AppContext.BaseDirectory, "inspection.json"));
+        if (chosen is not null && !File.Exists(configFile))
+            throw new PatchCoreException($"Configuration file {configFile} does not exist.");
+        configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine(args);
     }
 
     private static void AddDaemon(IServiceCollection services)
@@ -77,12 +90,15 @@ public static class InspectionHost
         services.AddSingleton<InspectionMetrics>();
         services.AddSingleton<InspectionTotalsCollector>();
         services.AddSingleton<DaemonStatus>();
+        services.AddSingleton<HealthReports>();
 
         services.AddSingleton<WorkerFault>();
         services.AddSingleton<IoRetry>();
         services.AddSingleton<IResultLog>(sp => new ResultLog(sp.GetRequiredService<Layout>().ResultsFile));
         services.AddSingleton<IImageMover, ImageMover>();
         services.AddSingleton<Reconciler>();
+        // Images from programs (the HTTP API, MQTT) enter through the inbox like a camera's, and await their record.
+        services.AddSingleton<ImageSubmissions>();
         services.AddSingleton<BatchInspector>();
         services.AddSingleton(sp =>
         {

@@ -44,6 +44,13 @@ public sealed class Layout
     public string StagingPath(string recordId, string originalName) =>
         Path.Combine(StagingFolder, recordId + Path.GetExtension(originalName));
 
+    /// <summary>
+    /// Submissions on their way into the inbox (<see cref="Intake.ImageSubmissions"/>): their bytes until renamed into a
+    /// product's folder, and their tickets until recorded. In the inbox's hidden state folder: same file system as the
+    /// product folders (one atomic rename), and never taken as an image.
+    /// </summary>
+    public string UploadsFolder => Path.Combine(InboxStateFolder, "uploads");
+
     /// <summary>The daemon's copies of accepted banks, kept when a memory budget may unload them (see <see cref="Banks.BankSource"/>).</summary>
     public string BankCopyFolder => Path.Combine(OutboxStateFolder, "banks");
 

@@ -25,3 +25,9 @@ catch (PatchCoreException e)
     Console.Error.WriteLine($"patchcore-inspection: cannot start: {e.Message}");
     return 2;
 }
+catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+{
+    // Kestrel could not listen where Inspection:Http:Urls says (the port is taken, the address is not this machine's).
+    Console.Error.WriteLine($"patchcore-inspection: cannot start: Inspection:Http:Urls: {e.Message}");
+    return 2;
+}

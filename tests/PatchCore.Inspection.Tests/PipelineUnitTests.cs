@@ -63,7 +63,7 @@ public sealed class PipelineUnitTests(ITestOutputHelper output)
         using var folders = FakeDaemon.NewFolders("A", threshold: 0.5);
         var daemon = new FakeDaemon(folders, output);
         using var images = new MetricCollector<long>(daemon.Metrics.Meter, InspectionMetrics.ImagesName);
-        using var durations = new MetricCollector<double>(daemon.Metrics.Meter, InspectionMetrics.DurationName);
+        using var durations = new MetricCollector<double>(daemon.Metrics.Meter, InspectionMetrics.LatencyName);
         using var batchSizes = new MetricCollector<int>(daemon.Metrics.Meter, InspectionMetrics.BatchSizeName);
         using var backlog = new MetricCollector<int>(daemon.Metrics.Meter, InspectionMetrics.BacklogName);
         await using (daemon)

@@ -19,7 +19,7 @@ public sealed class ProductRoutingUnitTests(ITestOutputHelper output)
         FakeBank.Write(folders.ProductBank("screw"), "S", threshold: 0.8);
         var daemon = new FakeDaemon(folders, output, [.. folders.ProductArgs("cap"), .. folders.ProductArgs("screw")]);
         using var images = new MetricCollector<long>(daemon.Metrics.Meter, InspectionMetrics.ImagesName);
-        using var durations = new MetricCollector<double>(daemon.Metrics.Meter, InspectionMetrics.DurationName);
+        using var durations = new MetricCollector<double>(daemon.Metrics.Meter, InspectionMetrics.LatencyName);
         await using (daemon)
         {
             await daemon.StartAsync();

@@ -10,4 +10,6 @@ public sealed record ActiveBank(IImageScorer Scorer)
     public Thresholds Thresholds => Scorer.Thresholds;
     /// <summary>The ng threshold (a bank without one is refused).</summary>
     public double Threshold => Scorer.Thresholds.Ng!.Value;
+    /// <summary>When the bank was built (<see cref="IBankLoader.CreatedAt"/>); null when unknown.</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
 }

@@ -67,6 +67,7 @@ public sealed class BankKeeper : IDisposable
                 bank.Source.Accept();
                 bank.Loaded = loaded;
                 bank.BankId = loaded.BankId;
+                bank.BankCreatedAt = loaded.CreatedAt;
                 bank.CostBytes = _loader.MemoryBytes(loaded.Scorer);
                 bank.Loads++;
                 largest = Math.Max(largest, bank.CostBytes);
@@ -119,6 +120,7 @@ public sealed class BankKeeper : IDisposable
                 var old = bank.Loaded;
                 bank.Loaded = next;
                 bank.BankId = next.BankId;
+                bank.BankCreatedAt = next.CreatedAt;
                 bank.CostBytes = _loader.MemoryBytes(next.Scorer);
                 old?.Scorer.Dispose();
                 switched = true;
@@ -132,7 +134,7 @@ public sealed class BankKeeper : IDisposable
     /// <summary>What health.json says of each product's bank.</summary>
     public IReadOnlyList<ProductHealth> Snapshot() => _banks.Select(b => new ProductHealth(
         b.Name, b.Source.LivePath, b.BankId, b.Loaded is not null, Math.Round(Mb(b.CostBytes), 1), b.Loads,
-        b.LastError?.At, b.LastError?.Message)).ToArray();
+        b.LastError?.At, b.LastError?.Message) { BankCreatedAt = b.BankCreatedAt }).ToArray();
 
     public async Task WatchAsync(CancellationToken stop)
     {
@@ -184,8 +186,9 @@ public sealed class BankKeeper : IDisposable
             _status.ReportError(InspectionMetrics.ErrorTypes.Bank, message);
             throw new PatchCoreException(message, e);
         }
-        bank.Loaded = new ActiveBank(scorer);
+        bank.Loaded = new ActiveBank(scorer) { CreatedAt = _loader.CreatedAt(scorer) };
         bank.BankId = scorer.BankId;
+        bank.BankCreatedAt = bank.Loaded.CreatedAt;
         bank.CostBytes = _loader.MemoryBytes(scorer);
         bank.Loads++;
         _status.BankId = DefaultBankId;
@@ -206,6 +209,7 @@ public sealed class BankKeeper : IDisposable
                 if (bank.Pending is { } pending)
                 {
                     bank.BankId = pending.BankId;
+                    bank.BankCreatedAt = pending.CreatedAt;
                     bank.Pending = null;
                     pending.Scorer.Dispose();
                 }
@@ -266,6 +270,7 @@ public sealed class BankKeeper : IDisposable
             }
             // Unloaded to stay in the budget: the new bank is accepted now and loaded when an image needs it.
             bank.BankId = loaded.BankId;
+            bank.BankCreatedAt = loaded.CreatedAt;
             bank.CostBytes = _loader.MemoryBytes(loaded.Scorer);
             loaded.Scorer.Dispose();
             _log.BankReplacementAccepted(bank.Name, loaded.BankId);
@@ -301,7 +306,7 @@ public sealed class BankKeeper : IDisposable
                 ? $"{bank.Source.LivePath}: the bank has no calibrated threshold and Inspection:Threshold is not set."
                 : $"{product.MessagePrefix}{bank.Source.LivePath}: the bank has no calibrated threshold and neither {product.SettingKey("Threshold")} nor Inspection:Threshold is set.");
         }
-        return new ActiveBank(scorer);
+        return new ActiveBank(scorer) { CreatedAt = _loader.CreatedAt(scorer) };
     }
 
     private static double Mb(long bytes) => bytes / (double)(1 << 20);

@@ -28,4 +28,6 @@ public sealed class DetectorBankLoader : IBankLoader
     public long MemoryBytes(IImageScorer scorer) => scorer is PatchCoreDetector detector
         ? (long)(detector.Metadata.VectorCount * (double)detector.Metadata.Dimension * sizeof(float) * MemoryFactor)
         : 0;
+
+    public DateTimeOffset? CreatedAt(IImageScorer scorer) => (scorer as PatchCoreDetector)?.Metadata.CreatedUtc;
 }

@@ -14,4 +14,7 @@ public interface IBankLoader
 
     /// <summary>The memory a loaded scorer holds of its own (its bank and search structures, not a shared backbone), estimated, for <c>Inspection:BankMemoryBudgetMb</c>.</summary>
     long MemoryBytes(IImageScorer scorer);
+
+    /// <summary>When the loaded bank was built, for its age in the metrics; null when the scorer does not say.</summary>
+    DateTimeOffset? CreatedAt(IImageScorer scorer) => null;
 }

@@ -25,6 +25,9 @@ internal sealed class ProductBank(Product product, BankSource source)
     /// <summary>Id of the accepted bank, kept while it is unloaded.</summary>
     public string? BankId { get; set; }
 
+    /// <summary>When the accepted bank was built (null when unknown), kept with <see cref="BankId"/>.</summary>
+    public DateTimeOffset? BankCreatedAt { get; set; }
+
     /// <summary>Estimated bytes of the accepted bank when loaded (<see cref="IBankLoader.MemoryBytes"/>).</summary>
     public long CostBytes { get; set; }
 

@@ -15,4 +15,10 @@ public sealed record InboxFile(string Path, string Name, DateTimeOffset Received
 
     /// <summary>A symbolic link: recorded and moved as the link itself, never read through.</summary>
     public bool IsLink { get; init; }
+
+    /// <summary>
+    /// Set when the file is a submission (<see cref="ImageSubmissions.Resolve"/>): its record takes the ticket's id and
+    /// origin, and <see cref="Name"/> and <see cref="ReceivedAt"/> are the sender's name and the time it was submitted.
+    /// </summary>
+    public SubmissionTicket? Submission { get; init; }
 }

@@ -35,6 +35,7 @@ public sealed class InboxIntake : IDisposable
     private readonly Channel<InboxFile> _ready;
     private readonly Dictionary<string, Candidate> _candidates = new(StringComparer.Ordinal);
     private readonly object _lock = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private FileSystemWatcher? _watcher;
     private volatile bool _rescanRequested = true;
 
@@ -61,6 +62,23 @@ public sealed class InboxIntake : IDisposable
         get { lock (_lock) return _candidates.Count; }
     }
 
+    /// <summary>
+    /// A file the daemon itself has just renamed into the inbox (a submission, <see cref="ImageSubmissions"/>): taken as
+    /// complete at once and handed out on the next pass, which starts now rather than at the next tick, so a submission
+    /// waits for its batch only. The watcher's own event for the rename finds the file already known.
+    /// </summary>
+    public void Announce(string path)
+    {
+        var entry = _router.Classify(path, out _);
+        if (entry is not { } found) return;
+        Seen(found, renamed: true);
+        if (_wake.CurrentCount == 0)
+        {
+            try { _wake.Release(); }
+            catch (SemaphoreFullException) { } // another announcement woke the loop already
+        }
+    }
+
     /// <summary>The file has left the inbox, or was handed back untouched: forget it (a rescan finds it again if it is still there).</summary>
     public void Release(string path)
     {
@@ -83,7 +101,7 @@ public sealed class InboxIntake : IDisposable
                     Rescan();
                 }
                 HandOutSettled();
-                await Task.Delay(tick, stop).ConfigureAwait(false);
+                await _wake.WaitAsync(tick, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -210,5 +228,9 @@ public sealed class InboxIntake : IDisposable
         }
     }
 
-    public void Dispose() => StopWatcher();
+    public void Dispose()
+    {
+        StopWatcher();
+        _wake.Dispose();
+    }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PatchCore.Core;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Outbox;
 
@@ -9,7 +8,8 @@ namespace PatchCore.Inspection.Observability;
 
 /// <summary>
 /// Refreshes health.json (atomically) every HealthIntervalMs and logs a status line every StatusIntervalMs, both from
-/// the instruments' totals (<see cref="InspectionTotalsCollector"/>) and the <see cref="DaemonStatus"/>.
+/// the instruments' totals (<see cref="InspectionTotalsCollector"/>) and the <see cref="DaemonStatus"/>, through
+/// <see cref="HealthReports"/>.
 /// </summary>
 public sealed class HealthReporter : BackgroundService
 {
@@ -18,18 +18,18 @@ public sealed class HealthReporter : BackgroundService
     private readonly DaemonStatus _status;
     private readonly InspectionTotalsCollector _totals;
     private readonly BankKeeper _banks;
-    private readonly SharedBackbones _backbones;
+    private readonly HealthReports _reports;
     private readonly ILogger<HealthReporter> _log;
 
     public HealthReporter(InspectionOptions options, Layout layout, DaemonStatus status, InspectionTotalsCollector totals,
-        BankKeeper banks, SharedBackbones backbones, ILogger<HealthReporter> log)
+        BankKeeper banks, HealthReports reports, ILogger<HealthReporter> log)
     {
         _options = options;
         _layout = layout;
         _status = status;
         _totals = totals;
         _banks = banks;
-        _backbones = backbones;
+        _reports = reports;
         _log = log;
     }
 
@@ -70,11 +70,7 @@ public sealed class HealthReporter : BackgroundService
 
     private void WriteHealth(InspectionTotals t)
     {
-        var error = _status.LastError;
-        var products = _banks.Snapshot().Select(p => p with { Processed = t.ProcessedByProduct.GetValueOrDefault(p.Name) }).ToArray();
-        var report = new HealthReport(DateTimeOffset.UtcNow, _status.StartedAt, Environment.ProcessId, _status.State, _status.BankId,
-            t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors,
-            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count);
+        var report = _reports.From(t);
         try
         {
             Durable.WriteAllBytes(_layout.HealthFile, JsonSerializer.SerializeToUtf8Bytes(report, RecordJson.Default.HealthReport));

@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Observability;
 /// <summary>
 /// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
 /// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
-/// 5xx health, 6xx ownership. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API. Kept in one place so an id is never used twice and the list doubles as the catalogue.
 /// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
 /// </summary>
 internal static partial class InspectionLog
@@ -123,4 +123,44 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
     public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
+
+    // Submissions (images from programs: the HTTP API, later MQTT)
+
+    [LoggerMessage(EventId = 701, Level = LogLevel.Debug, Message = "Submission {Id} accepted: {Name} for product {Product} from {Source}, {Bytes} bytes")]
+    public static partial void SubmissionAccepted(this ILogger log, string id, string name, string product, string source, long bytes);
+
+    [LoggerMessage(EventId = 702, Level = LogLevel.Information, Message = "Recovered submission {Id} ({Name}, product {Product}) after a restart: into the inbox as {Path}")]
+    public static partial void SubmissionRecovered(this ILogger log, string id, string name, string product, string path);
+
+    [LoggerMessage(EventId = 703, Level = LogLevel.Information, Message = "Removed {File}: an upload cut short by a crash before it was accepted (its sender got no answer)")]
+    public static partial void SubmissionIncompleteDropped(this ILogger log, string file);
+
+    [LoggerMessage(EventId = 704, Level = LogLevel.Debug, Message = "Removed the ticket of submission {Id} ({Name}): recorded before a restart")]
+    public static partial void SubmissionTicketDropped(this ILogger log, string id, string name);
+
+    [LoggerMessage(EventId = 705, Level = LogLevel.Warning, Message = "Submission {Id} ({Name}) was removed from the inbox before it was recorded; no record")]
+    public static partial void SubmissionVanished(this ILogger log, string id, string name);
+
+    [LoggerMessage(EventId = 706, Level = LogLevel.Warning, Message = "Cannot read the submission ticket {Ticket}: {Error}; its image is recorded as a plain inbox file")]
+    public static partial void SubmissionTicketUnreadable(this ILogger log, string ticket, string error);
+
+    // HTTP API
+
+    [LoggerMessage(EventId = 711, Level = LogLevel.Information, Message = "HTTP API on {Urls} (API key {KeyState}); live page at /, metrics at /metrics")]
+    public static partial void HttpListening(this ILogger log, string urls, string keyState);
+
+    [LoggerMessage(EventId = 712, Level = LogLevel.Debug, Message = "POST /v1/inspect refused with {Status}: {Reason}")]
+    public static partial void UploadRefused(this ILogger log, int status, string reason);
+
+    [LoggerMessage(EventId = 713, Level = LogLevel.Warning, Message = "Cannot keep an upload for product {Product}: {Error}; answered 503")]
+    public static partial void UploadUnstorable(this ILogger log, Exception exception, string product, string error);
+
+    [LoggerMessage(EventId = 714, Level = LogLevel.Information, Message = "Submission {Id} ({Name}) had no record after {Seconds:F0} s ({Why}); answered 202, its record comes later under that id")]
+    public static partial void UploadAnsweredLater(this ILogger log, string id, string name, double seconds, string why);
+
+    [LoggerMessage(EventId = 715, Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: no valid API key")]
+    public static partial void ApiKeyRefused(this ILogger log, string method, string path, string? remote);
+
+    [LoggerMessage(EventId = 716, Level = LogLevel.Warning, Message = "{Results} is shorter than what was read of it ({Length} < {Read} bytes): it was replaced; reading it again")]
+    public static partial void JournalReplaced(this ILogger log, string results, long length, long read);
 }

@@ -7,4 +7,7 @@ public sealed record ProductHealth(
     DateTimeOffset? LastErrorAt, string? LastError)
 {
     public long Processed { get; init; }
+
+    /// <summary>When the accepted bank was built; null when the bank does not say.</summary>
+    public DateTimeOffset? BankCreatedAt { get; init; }
 }

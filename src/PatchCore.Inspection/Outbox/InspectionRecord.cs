@@ -46,6 +46,12 @@ public sealed record InspectionRecord
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Product { get; init; }
+    /// <summary>
+    /// Where a submitted image came from (the HTTP API, MQTT) and the sender's notes; absent on folder images. A
+    /// submitted image's record id is its submission's id.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Intake.SubmissionOrigin? Submission { get; init; }
 
     public string ToJsonLine() => JsonSerializer.Serialize(this, RecordJson.Default.InspectionRecord);
 

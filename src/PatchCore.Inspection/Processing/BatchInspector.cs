@@ -24,10 +24,11 @@ public sealed class BatchInspector
     private readonly IoRetry _retry;
     private readonly InspectionMetrics _metrics;
     private readonly DaemonStatus _status;
+    private readonly ImageSubmissions _submissions;
     private readonly ILogger<BatchInspector> _log;
 
     public BatchInspector(InspectionOptions options, Layout layout, IResultLog results, IImageMover mover, IoRetry retry,
-        InspectionMetrics metrics, DaemonStatus status, ILogger<BatchInspector> log)
+        InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log)
     {
         _options = options;
         _layout = layout;
@@ -36,6 +37,7 @@ public sealed class BatchInspector
         _retry = retry;
         _metrics = metrics;
         _status = status;
+        _submissions = submissions;
         _log = log;
     }
 
@@ -48,19 +50,26 @@ public sealed class BatchInspector
     public async Task ProcessAsync(IReadOnlyList<InboxFile> batch, ActiveBank? bank, CancellationToken abort)
     {
         var started = Stopwatch.GetTimestamp();
+        // A submitted image is an inbox file like any other; its ticket gives it its sender's name, time and id.
+        batch = batch.Select(_submissions.Resolve).ToList();
         var outcomes = CheckAndScore(batch, bank?.Scorer, abort);
         var scoredAt = DateTimeOffset.UtcNow;
 
         var reserved = new HashSet<string>(StringComparer.Ordinal);
         var records = new List<InspectionRecord>(outcomes.Length);
+        var quarantines = new List<string?>(outcomes.Length);
         try
         {
             foreach (var outcome in outcomes)
             {
                 if (outcome is FileOutcome.Vanished)
+                {
                     _log.VanishedBeforeRecord(outcome.File.Name);
-                else
-                    records.Add(await RecordAsync(outcome, bank, scoredAt, reserved, abort).ConfigureAwait(false));
+                    _submissions.Vanished(outcome.File);
+                    continue;
+                }
+                records.Add(await RecordAsync(outcome, bank, scoredAt, reserved, abort).ConfigureAwait(false));
+                quarantines.Add((outcome as FileOutcome.Quarantined)?.Kind);
             }
         }
         finally
@@ -69,19 +78,24 @@ public sealed class BatchInspector
             foreach (var scored in outcomes.OfType<FileOutcome.Scored>()) scored.Dispose();
         }
 
-        if (records.Count > 0) await CommitAsync(records, abort).ConfigureAwait(false);
+        if (records.Count > 0) await CommitAsync(records, quarantines, abort).ConfigureAwait(false);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         _metrics.BatchDone(batch.Count, elapsed);
         _log.BatchDone(batch.Count, elapsed.TotalMilliseconds);
     }
 
-    /// <summary>The records are durable before any image moves; then the moves, the folders' fsync and the checkpoint.</summary>
-    private async Task CommitAsync(List<InspectionRecord> records, CancellationToken abort)
+    /// <summary>
+    /// The records are durable before any image moves and before the metrics count them; then the moves, the folders'
+    /// fsync and the checkpoint; then each submission's caller gets its record, whose image now lies where it says.
+    /// </summary>
+    /// <param name="quarantines">For each record, the kind of its quarantine (<see cref="InspectionMetrics.QuarantineKinds"/>), or null.</param>
+    private async Task CommitAsync(List<InspectionRecord> records, List<string?> quarantines, CancellationToken abort)
     {
         long end = await _retry.RunAsync("Appending to results.jsonl", () => _results.Append(records), abort).ConfigureAwait(false);
         var recordedAt = DateTimeOffset.UtcNow;
-        foreach (var record in records) _metrics.Recorded(record.Verdict, recordedAt - record.ReceivedAt, record.Product);
+        for (int i = 0; i < records.Count; i++)
+            _metrics.Recorded(records[i].Verdict, recordedAt - records[i].ReceivedAt, records[i].Product, records[i].Score, records[i].Threshold, quarantines[i]);
 
         foreach (var record in records)
         {
@@ -90,6 +104,7 @@ public sealed class BatchInspector
         }
         await _retry.RunAsync("Syncing outbox folders", () => SyncFolders(records), abort).ConfigureAwait(false);
         await _retry.RunAsync("Writing the checkpoint", () => Checkpoint.Write(_layout.CheckpointFile, end), abort).ConfigureAwait(false);
+        _submissions.Recorded(records);
     }
 
     /// <summary>One outcome per file of the batch, in its order.</summary>
@@ -121,17 +136,19 @@ public sealed class BatchInspector
             {
                 facts = new FileFacts(Links.Size(file.Path), Sha256: null);
                 return new FileOutcome.Quarantined(file, facts, file.IsLink && file.Refusal is { } refusal ? refusal
-                    : $"a symbolic link (to {target}): links in the inbox are never followed; the link itself is quarantined and its target left untouched");
+                    : $"a symbolic link (to {target}): links in the inbox are never followed; the link itself is quarantined and its target left untouched",
+                    InspectionMetrics.QuarantineKinds.Refused);
             }
             if (!info.Exists) return new FileOutcome.Vanished(file);
             facts = new FileFacts(info.Length, Sha256: null); // what the record says if the file cannot be read
             facts = facts with { Sha256 = facts.Size == 0 ? ImageMover.EmptySha256 : ImageMover.Sha256Hex(file.Path) };
             if (file.Refusal is { } reason)
-                return new FileOutcome.Quarantined(file, facts, reason);
+                return new FileOutcome.Quarantined(file, facts, reason, InspectionMetrics.QuarantineKinds.Refused);
             if (facts.Size == 0)
-                return new FileOutcome.Quarantined(file, facts, "zero-byte file");
+                return new FileOutcome.Quarantined(file, facts, "zero-byte file", InspectionMetrics.QuarantineKinds.Empty);
             if (facts.Size > _options.MaxFileBytes)
-                return new FileOutcome.Quarantined(file, facts, $"file too large: {facts.Size} bytes (Inspection:MaxFileBytes is {_options.MaxFileBytes})");
+                return new FileOutcome.Quarantined(file, facts, $"file too large: {facts.Size} bytes (Inspection:MaxFileBytes is {_options.MaxFileBytes})",
+                    InspectionMetrics.QuarantineKinds.TooLarge);
             return null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -140,7 +157,7 @@ public sealed class BatchInspector
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new FileOutcome.Quarantined(file, facts, $"cannot read the file: {e.Message}");
+            return new FileOutcome.Quarantined(file, facts, $"cannot read the file: {e.Message}", InspectionMetrics.QuarantineKinds.Unreadable);
         }
     }
 
@@ -166,7 +183,7 @@ public sealed class BatchInspector
                 result.Dispose();
                 outcomes[i] = result.Missing || !File.Exists(file.Path)
                     ? new FileOutcome.Vanished(file)
-                    : new FileOutcome.Quarantined(file, facts[i], result.Reason);
+                    : new FileOutcome.Quarantined(file, facts[i], result.Reason, InspectionMetrics.QuarantineKinds.Unscorable);
             }
         }
         catch
@@ -177,7 +194,7 @@ public sealed class BatchInspector
         }
         // The scorer owes one result per file; a file it skipped is quarantined rather than taken again for ever.
         foreach (int i in waiting)
-            outcomes[i] ??= new FileOutcome.Quarantined(batch[i], facts[i], "the scorer returned no result for this file");
+            outcomes[i] ??= new FileOutcome.Quarantined(batch[i], facts[i], "the scorer returned no result for this file", InspectionMetrics.QuarantineKinds.Unscorable);
     }
 
     private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, ActiveBank? bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
@@ -229,7 +246,8 @@ public sealed class BatchInspector
     /// <param name="bank">The bank of the batch; an entry refused unscored gets none, as no bank looked at it.</param>
     private static InspectionRecord NewRecord(InboxFile file, FileFacts facts, string destination, Verdict verdict, ActiveBank? bank, DateTimeOffset scoredAt) => new()
     {
-        Id = Guid.CreateVersion7().ToString("N"),
+        // A submission's record keeps the id its sender was given when it was accepted.
+        Id = file.Submission?.Id ?? Guid.CreateVersion7().ToString("N"),
         Path = destination,
         OriginalName = file.Name,
         InboxPath = file.Path,
@@ -240,6 +258,7 @@ public sealed class BatchInspector
         ReceivedAt = file.ReceivedAt,
         ScoredAt = scoredAt,
         Product = file.Product,
+        Submission = file.Submission?.Origin,
     };
 
     /// <summary>

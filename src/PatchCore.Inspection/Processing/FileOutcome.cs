@@ -14,7 +14,8 @@ internal abstract record FileOutcome(InboxFile File)
     public sealed record Vanished(InboxFile File) : FileOutcome(File);
 
     /// <summary>Could not be scored (empty, too large, unreadable, not an image, scoring failed): recorded and moved to quarantine with the reason.</summary>
-    public sealed record Quarantined(InboxFile File, FileFacts Facts, string Reason) : FileOutcome(File);
+    /// <param name="Kind">The reason's class for the metrics, one of <see cref="Observability.InspectionMetrics.QuarantineKinds"/>.</param>
+    public sealed record Quarantined(InboxFile File, FileFacts Facts, string Reason, string Kind) : FileOutcome(File);
 
     /// <summary>Scored. Holds the scorer's result (with the decoded original, for the heatmap): dispose it once the heatmap is written.</summary>
     public sealed record Scored(InboxFile File, FileFacts Facts, ScoredFile Result) : FileOutcome(File), IDisposable

@@ -20,6 +20,7 @@ public sealed class InspectionWorker : BackgroundService
     private readonly InboxIntake _intake;
     private readonly Reconciler _reconciler;
     private readonly BatchInspector _inspector;
+    private readonly ImageSubmissions _submissions;
     private readonly DaemonStatus _status;
     private readonly InspectionTotalsCollector _totals;
     private readonly WorkerFault _fault;
@@ -28,13 +29,15 @@ public sealed class InspectionWorker : BackgroundService
     private readonly CancellationTokenSource _abort = new();
 
     public InspectionWorker(InspectionOptions options, BankKeeper banks, InboxIntake intake, Reconciler reconciler,
-        BatchInspector inspector, DaemonStatus status, InspectionTotalsCollector totals, WorkerFault fault, ILogger<InspectionWorker> log)
+        BatchInspector inspector, ImageSubmissions submissions, DaemonStatus status, InspectionTotalsCollector totals, WorkerFault fault,
+        ILogger<InspectionWorker> log)
     {
         _options = options;
         _banks = banks;
         _intake = intake;
         _reconciler = reconciler;
         _inspector = inspector;
+        _submissions = submissions;
         _status = status;
         _totals = totals;
         _fault = fault;
@@ -63,6 +66,7 @@ public sealed class InspectionWorker : BackgroundService
         {
             _status.State = "reconciling";
             await _reconciler.RunAsync(_abort.Token).ConfigureAwait(false);
+            _submissions.Recover(); // submissions a crash left between the upload and the inbox go in; cut-short ones go
             _status.State = "running";
             intake = _intake.RunAsync(stoppingToken);
             bankWatch = _banks.WatchAsync(stoppingToken);

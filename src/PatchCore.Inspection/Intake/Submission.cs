@@ -1,0 +1,16 @@
+namespace PatchCore.Inspection.Intake;
+
+/// <summary>
+/// An image handed to the daemon by a program rather than dropped by a camera (an HTTP upload, later an MQTT message):
+/// what <see cref="ImageSubmissions.SubmitAsync"/> needs besides the bytes.
+/// </summary>
+/// <param name="Product">The product whose bank scores it ("default" for the images directly in the inbox).</param>
+/// <param name="OriginalName">The sender's name for the image, kept in the record and used for its place in the outbox
+/// (reduced to a plain file name); null or empty gives <c>upload.png</c>.</param>
+/// <param name="Source">Who submitted it, kept in the record: "http", "mqtt" (letters, digits, '-', '_', '.').</param>
+public sealed record Submission(string Product, string? OriginalName, string Source)
+{
+    /// <summary>Free key/value notes kept in the record (a serial number, a line): at most 16, keys of 1-64 letters,
+    /// digits, '-', '_' or '.', values of at most 512 characters without control characters.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}

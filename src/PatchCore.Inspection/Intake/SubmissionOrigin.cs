@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace PatchCore.Inspection.Intake;
+
+/// <summary>
+/// Where a submitted image came from, as its record states it (<c>"submission": {"source": "http", "metadata": {...}}</c>);
+/// folder images have none. The record's id is the submission's id, known to the sender from the moment it was accepted.
+/// </summary>
+public sealed record SubmissionOrigin(string Source,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata);

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using PatchCore.Inspection.Intake;
+using PatchCore.Inspection.Tests.Fakes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PatchCore.Inspection.Tests.Web;
+
+/// <summary>
+/// What a crash can leave of submissions, laid out by hand as the daemon would have left it, then a start: every
+/// accepted submission gets its one record with its sender's name and id, and nothing else survives.
+/// </summary>
+public sealed class SubmissionRecoveryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task SubmissionsACrashLeftBehindAreFinishedAtTheNextStart()
+    {
+        using var folders = FakeDaemon.NewFolders("A", threshold: 0.5);
+        string uploads = Directory.CreateDirectory(Path.Combine(folders.Inbox, ".inspection", "uploads")).FullName;
+        // 1. Accepted (ticket durable) but killed before the rename into the inbox.
+        string notRenamed = Ticket(uploads, "not-renamed.png");
+        File.WriteAllText(Path.Combine(uploads, notRenamed + ".upload"), "0.2");
+        // 2. Renamed into the inbox, killed before its batch.
+        string inInbox = Ticket(uploads, "in-inbox.png");
+        File.WriteAllText(Path.Combine(folders.Inbox, $"upload-{inInbox}.png"), "0.9");
+        // 3. Cut short before it was accepted: bytes without a ticket (its sender got no answer).
+        File.WriteAllText(Path.Combine(uploads, Guid.CreateVersion7().ToString("N") + ".upload"), "0.");
+        // 4. Recorded and moved before the crash, but its ticket was not removed yet.
+        string recorded = Ticket(uploads, "recorded.png");
+
+        await using (await FakeDaemon.StartAsync(folders, output))
+            await folders.WaitForRecords(2, TimeSpan.FromSeconds(30));
+
+        folders.AssertEachExactlyOnce(["not-renamed.png", "in-inbox.png"]);
+        foreach (var (name, id, verdict) in new[] { ("not-renamed.png", notRenamed, "ok"), ("in-inbox.png", inInbox, "ng") })
+        {
+            var record = folders.RecordOf(name);
+            Assert.Equal(id, record.GetProperty("id").GetString()); // the id its sender was given
+            Assert.Equal(verdict, record.GetProperty("verdict").GetString());
+            Assert.Equal("http", record.GetProperty("submission").GetProperty("source").GetString());
+            Assert.Equal("before-the-crash", record.GetProperty("submission").GetProperty("metadata").GetProperty("note").GetString());
+            Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), record.GetProperty("receivedAt").GetDateTimeOffset());
+        }
+        Assert.DoesNotContain(folders.Records(), r => r.GetProperty("id").GetString() == recorded);
+        Assert.Empty(Directory.GetFileSystemEntries(uploads));
+    }
+
+    /// <summary>Writes the ticket a submission of <paramref name="name"/> gets; returns its id.</summary>
+    private static string Ticket(string uploads, string name)
+    {
+        string id = Guid.CreateVersion7().ToString("N");
+        var ticket = new SubmissionTicket(id, "default", $"upload-{id}.png", name, "http",
+            new Dictionary<string, string> { ["note"] = "before-the-crash" }, new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        File.WriteAllText(Path.Combine(uploads, id + ".json"), JsonSerializer.Serialize(ticket, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        return id;
+    }
+}
