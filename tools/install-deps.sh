@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (FAISS headers and static library, OpenBLAS, g++) when missing.
+# Installs the Debian packages the build and the tests need (FAISS headers and static library, OpenBLAS, g++; the
+# Mosquitto MQTT broker and its command-line clients, which the daemon's MQTT tests start on loopback) when missing.
 # Runs apt-get update once, only if something is missing.
 set -euo pipefail
 need=()
 [ -f /usr/include/faiss/index_factory.h ] && [ -f /usr/lib/x86_64-linux-gnu/libfaiss.a ] || need+=(libfaiss-dev)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using PatchCore.Core;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Outbox;
+using PatchCore.Inspection.Publishing;
 
 namespace PatchCore.Inspection.Observability;
 
@@ -20,10 +21,13 @@ public sealed class HealthReporter : BackgroundService
     private readonly BankKeeper _banks;
     private readonly SharedBackbones _backbones;
     private readonly ILogger<HealthReporter> _log;
+    private readonly PublisherState? _publishing;
 
+    /// <param name="publishing">The MQTT publisher's state, for health.json's "mqtt"; null in a host without it.</param>
     public HealthReporter(InspectionOptions options, Layout layout, DaemonStatus status, InspectionTotalsCollector totals,
-        BankKeeper banks, SharedBackbones backbones, ILogger<HealthReporter> log)
+        BankKeeper banks, SharedBackbones backbones, ILogger<HealthReporter> log, PublisherState? publishing = null)
     {
+        _publishing = publishing;
         _options = options;
         _layout = layout;
         _status = status;
@@ -74,7 +78,10 @@ public sealed class HealthReporter : BackgroundService
         var products = _banks.Snapshot().Select(p => p with { Processed = t.ProcessedByProduct.GetValueOrDefault(p.Name) }).ToArray();
         var report = new HealthReport(DateTimeOffset.UtcNow, _status.StartedAt, Environment.ProcessId, _status.State, _status.BankId,
             t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors,
-            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count);
+            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count)
+        {
+            Mqtt = _publishing?.Health(),
+        };
         try
         {
             Durable.WriteAllBytes(_layout.HealthFile, JsonSerializer.SerializeToUtf8Bytes(report, RecordJson.Default.HealthReport));

@@ -33,6 +33,8 @@ public sealed class InspectionMetrics
         /// <summary>A replacement bank was refused; the old one stays.</summary>
         public const string Bank = "bank";
         public const string Worker = "worker";
+        /// <summary>The MQTT broker cannot be reached or refused a record; publishing goes on from the journal once it can.</summary>
+        public const string Mqtt = "mqtt";
     }
 
     /// <summary>The <c>verdict</c> tag's values, by <see cref="Verdict"/>: the journal's strings.</summary>
@@ -51,7 +53,7 @@ public sealed class InspectionMetrics
         _duration = Meter.CreateHistogram<double>(DurationName, "s", "Time from an image's arrival in the inbox to its durable record, by verdict and product.");
         _batchDuration = Meter.CreateHistogram<double>(BatchDurationName, "s", "Wall time of one batch: checks, scoring, heatmaps, records, moves, checkpoint.");
         _batchSize = Meter.CreateHistogram<int>(BatchSizeName, "{image}", "Files taken in one batch (at most Inspection:MaxBatchSize).");
-        _errors = Meter.CreateCounter<long>(ErrorsName, "{error}", "Errors, by error.type: io (retried), heatmap, batch, bank, worker.");
+        _errors = Meter.CreateCounter<long>(ErrorsName, "{error}", "Errors, by error.type: io (retried), heatmap, batch, bank, worker, mqtt.");
         Meter.CreateObservableGauge(BacklogName, () => intake.Backlog, "{file}", "Files seen in the inbox and not yet finished (settling, queued or in a batch).");
     }
 

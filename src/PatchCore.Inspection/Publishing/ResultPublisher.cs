@@ -1,0 +1,324 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PatchCore.Inspection.Observability;
+using PatchCore.Inspection.Outbox;
+
+namespace PatchCore.Inspection.Publishing;
+
+/// <summary>
+/// Follows results.jsonl and publishes each record, exactly its journal line, to <c>PREFIX/results/PRODUCT</c> with
+/// QoS 1, in journal order, from a persisted cursor (<see cref="PublishCursor"/>):
+/// <list type="bullet">
+/// <item>It reads only up to the checkpoint (<see cref="Checkpoint"/>): lines past it may belong to an append that fails
+/// and is cut back (disk full), and a record must never reach the broker unless the journal keeps it.</item>
+/// <item>Messages go out in journal order, up to the broker's Receive Maximum at a time (MQTTnet sends them in the
+/// order of the calls), and the cursor moves over the unbroken run of acknowledged ones only, then is written durably.
+/// A message that fails or is refused is published again, with everything after it: a subscriber may see a record
+/// twice (its id tells), never a gap, and the first copies arrive in journal order.</item>
+/// <item>Nothing here is on the scoring path: the worker only appends to the journal, so a broker that is down
+/// makes the lag grow and never slows or stops scoring.</item>
+/// </list>
+/// </summary>
+public sealed class ResultPublisher
+{
+    /// <summary>Messages awaiting their PUBACK at once, at most: enough to hide a network round trip, and the broker's
+    /// Receive Maximum (less one, for the status) bounds it further.</summary>
+    private const int MaxInFlight = 32;
+    private const int LinesPerRead = 512;
+    /// <summary>How often the journal and the checkpoint are looked at when there is nothing to publish.</summary>
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly JournalTail _journal;
+    private readonly string _checkpointFile;
+    private readonly string _cursorFile;
+    private readonly MqttConnection _connection;
+    private readonly MqttTopics _topics;
+    private readonly MqttOptions _options;
+    private readonly PublisherState _state;
+    private readonly PublishingMetrics _metrics;
+    private readonly DaemonStatus _status;
+    private readonly ILogger<ResultPublisher> _log;
+    private PublishCursor _cursor = PublishCursor.Start;
+    private TimeSpan _refusedDelay = TimeSpan.Zero;
+    private bool _cursorUnwritable;
+    // The lag: _behind newlines lie in [_cursor.Offset, _countedTo); counted on as the journal grows.
+    private long _countedTo, _behind;
+
+    public ResultPublisher(Layout layout, MqttConnection connection, MqttTopics topics, MqttOptions options, PublisherState state,
+        PublishingMetrics metrics, DaemonStatus status, ILogger<ResultPublisher> log)
+    {
+        _journal = new JournalTail(layout.ResultsFile);
+        _checkpointFile = layout.CheckpointFile;
+        _cursorFile = Path.Combine(layout.OutboxStateFolder, PublishCursor.FileName);
+        _connection = connection;
+        _topics = topics;
+        _options = options;
+        _state = state;
+        _metrics = metrics;
+        _status = status;
+        _log = log;
+    }
+
+    /// <summary>Where the cursor is now: the byte offset of results.jsonl up to which the broker has acknowledged every record.</summary>
+    public long Offset => _cursor.Offset;
+
+    /// <summary>Publishes until <paramref name="stop"/>, waiting for the broker whenever it is away.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        _cursor = Resume();
+        _state.Resumed(_cursor.Offset);
+        RefreshLag();
+        _log.MqttPublishingFrom(_journal.FilePath, _cursor.Offset, _behind);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long bound = Bound();
+                RefreshLag();
+                if (_cursor.Offset >= bound)
+                    await Task.Delay(Poll, stop).ConfigureAwait(false);
+                else if (!_connection.IsConnected)
+                    await WaitForConnectionAsync(stop).ConfigureAwait(false);
+                else
+                    await PublishUpToAsync(bound, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// After the worker has stopped: publishes what the journal holds now, and returns when that is done, when the
+    /// broker is away or refuses, or at <paramref name="deadline"/>. What is left is published after the next start.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken deadline)
+    {
+        try
+        {
+            while (_connection.IsConnected)
+            {
+                long bound = Bound();
+                if (_cursor.Offset >= bound || !await PublishUpToAsync(bound, deadline).ConfigureAwait(false)) break;
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+        }
+        RefreshLag();
+    }
+
+    /// <summary>The persisted cursor, if it still fits the journal: the line that ends at its offset must be the record it names.</summary>
+    private PublishCursor Resume()
+    {
+        PublishCursor cursor;
+        try
+        {
+            cursor = PublishCursor.Read(_cursorFile);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            _log.MqttCursorReset(_cursorFile, _journal.FilePath, $"unreadable: {e.Message}");
+            return PublishCursor.Start;
+        }
+        if (cursor.Offset == 0) return PublishCursor.Start;
+        if (_journal.LineEndingAt(cursor.Offset) is not { } line)
+        {
+            _log.MqttCursorReset(_cursorFile, _journal.FilePath, $"no line of the journal ({_journal.Length} bytes) ends at byte {cursor.Offset}: it was replaced");
+            return PublishCursor.Start;
+        }
+        string? id = Parse(line)?.Id;
+        if (!string.Equals(id, cursor.LastId, StringComparison.Ordinal))
+        {
+            _log.MqttCursorReset(_cursorFile, _journal.FilePath, $"the line ending at byte {cursor.Offset} is record {id ?? "(none)"}, not {cursor.LastId ?? "(none)"}: the journal was replaced");
+            return PublishCursor.Start;
+        }
+        return cursor;
+    }
+
+    /// <summary>
+    /// How far the journal may be published: to its checkpoint (or its end, if shorter). A journal now shorter than the
+    /// cursor was replaced or cut by hand (the daemon never cuts below the checkpoint): it is published from its start.
+    /// </summary>
+    private long Bound()
+    {
+        long length = _journal.Length;
+        if (length < _cursor.Offset)
+        {
+            _log.MqttCursorReset(_cursorFile, _journal.FilePath, $"the journal is {length} bytes, shorter than the cursor's {_cursor.Offset}: it was replaced");
+            _cursor = PublishCursor.Start;
+            _state.Resumed(0);
+        }
+        return Math.Min(Checkpoint.Read(_checkpointFile), length);
+    }
+
+    /// <summary>Waits for the broker in short steps, so the lag goes on being counted while it is away.</summary>
+    private async Task WaitForConnectionAsync(CancellationToken stop)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        wait.CancelAfter(5 * Poll);
+        try
+        {
+            await _connection.WaitConnectedAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Publishes the lines from the cursor to <paramref name="bound"/> (up to <see cref="LinesPerRead"/>). False when a message failed or was refused.</summary>
+    private async Task<bool> PublishUpToAsync(long bound, CancellationToken cancel)
+    {
+        var lines = _journal.Read(_cursor.Offset, bound, LinesPerRead);
+        if (lines.Count == 0)
+        {
+            // The bound is not after a whole line yet (the checkpoint of a journal being replaced): look again later.
+            await Task.Delay(Poll, cancel).ConfigureAwait(false);
+            return false;
+        }
+        int window = Math.Clamp(_connection.ReceiveMaximum - 1, 1, MaxInFlight);
+        for (int start = 0; start < lines.Count; start += window)
+        {
+            if (!await PublishWindowAsync(lines.GetRange(start, Math.Min(window, lines.Count - start)), cancel).ConfigureAwait(false))
+                return false;
+        }
+        return true;
+    }
+
+    private async Task<bool> PublishWindowAsync(List<JournalLine> lines, CancellationToken cancel)
+    {
+        var records = new InspectionRecord?[lines.Count];
+        var acks = new Task<MqttClientPublishResult>?[lines.Count];
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        {
+            timeout.CancelAfter(AckTimeout);
+            for (int i = 0; i < lines.Count; i++)
+            {
+                records[i] = Parse(lines[i].Bytes.Span);
+                if (records[i] is { } record) acks[i] = Send(lines[i], record, timeout.Token);
+                else _log.MqttNotARecord(_journal.FilePath, lines[i].Start, Encoding.UTF8.GetString(lines[i].Bytes.Span));
+            }
+            // Every message is settled (acknowledged, refused or failed) before the cursor moves, so none is left in
+            // flight; each one's outcome is looked at below.
+            try { await Task.WhenAll(acks.OfType<Task<MqttClientPublishResult>>()).ConfigureAwait(false); }
+            catch (Exception) { }
+        }
+        cancel.ThrowIfCancellationRequested();
+
+        int done = 0, published = 0;
+        var now = DateTimeOffset.UtcNow;
+        for (; done < lines.Count; done++)
+        {
+            if (acks[done] is not { } ack) continue; // not a record: nothing to publish, the cursor passes it
+            if (!ack.IsCompletedSuccessfully || !ack.Result.IsSuccess) break;
+            published++;
+            _metrics.Acknowledged(now - records[done]!.ScoredAt);
+        }
+        if (done > 0) Advance(lines[done - 1].End, records[done - 1]?.Id, done, published);
+        if (done == lines.Count)
+        {
+            _refusedDelay = TimeSpan.Zero;
+            return true;
+        }
+        await FailedAsync(records[done]!, acks[done]!, cancel).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Starts one publish. MQTTnet throws at once when not connected; that is a failed message like any other.</summary>
+    private Task<MqttClientPublishResult> Send(JournalLine line, InspectionRecord record, CancellationToken cancel)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.Results(record.Product))
+            .WithPayloadSegment(line.Bytes)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("application/json")
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithUserProperty("id", Encoding.UTF8.GetBytes(record.Id).AsMemory())
+            .Build();
+        try
+        {
+            return _connection.PublishAsync(message, cancel);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<MqttClientPublishResult>(e);
+        }
+    }
+
+    /// <summary>The broker acknowledged every line up to <paramref name="offset"/>: the cursor moves there, durably.</summary>
+    private void Advance(long offset, string? lastId, int lines, int published)
+    {
+        _cursor = new PublishCursor(offset, lastId, DateTimeOffset.UtcNow);
+        _behind = Math.Max(0, _behind - lines);
+        if (offset > _countedTo) (_countedTo, _behind) = (offset, 0);
+        _state.Acknowledged(offset, lastId, published);
+        _state.SetLag(_behind);
+        try
+        {
+            _cursor.Write(_cursorFile);
+            _cursorUnwritable = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Publishing goes on: an old cursor on disk only means more records published twice after a crash.
+            if (!_cursorUnwritable) _log.MqttCursorUnwritable(e, _cursorFile, e.Message);
+            _cursorUnwritable = true;
+            _state.Error($"Cannot write {_cursorFile}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A message failed (the connection went, or no PUBACK in time) or the broker refused it (not authorised, quota,
+    /// too large): it is published again from the cursor. A refusal is waited on with a growing delay, since it
+    /// repeats until someone changes the broker's settings; the record stays in the journal meanwhile.
+    /// </summary>
+    private async Task FailedAsync(InspectionRecord record, Task<MqttClientPublishResult> ack, CancellationToken cancel)
+    {
+        var delay = TimeSpan.FromMilliseconds(_options.ReconnectDelayMs);
+        if (ack.IsCompletedSuccessfully)
+        {
+            var result = ack.Result;
+            _refusedDelay = _refusedDelay == TimeSpan.Zero ? delay : TimeSpan.FromTicks(Math.Min(_refusedDelay.Ticks * 2, TimeSpan.FromMilliseconds(_options.ReconnectMaxDelayMs).Ticks));
+            delay = _refusedDelay;
+            string reason = string.IsNullOrEmpty(result.ReasonString) ? result.ReasonCode.ToString() : $"{result.ReasonCode} ({result.ReasonString})";
+            string topic = _topics.Results(record.Product);
+            _state.Error($"The broker refused record {record.Id} on {topic}: {reason}");
+            _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: the broker refused record {record.Id} on {topic}: {reason}");
+            _log.MqttRecordRefused(record.Id, topic, reason, (int)delay.TotalMilliseconds);
+        }
+        else
+        {
+            string error = ack.Exception?.GetBaseException().Message ?? "cancelled: no acknowledgement in time";
+            _state.Error($"Publishing record {record.Id} failed: {error}");
+            _log.MqttPublishFailed(record.Id, error);
+        }
+        await Task.Delay(delay, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts the lines journaled since the last count; starts over when the journal or the cursor moved unexpectedly.</summary>
+    private void RefreshLag()
+    {
+        long length = _journal.Length;
+        if (length < _countedTo || _countedTo < _cursor.Offset) (_countedTo, _behind) = (_cursor.Offset, 0);
+        var (lines, end) = _journal.CountLines(_countedTo, length);
+        _behind += lines;
+        _countedTo = end;
+        _state.SetLag(_behind);
+    }
+
+    private static InspectionRecord? Parse(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line, RecordJson.Default.InspectionRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
