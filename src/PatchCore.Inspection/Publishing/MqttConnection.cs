@@ -90,7 +90,7 @@ public sealed class MqttConnection : IDisposable
             MaxDelay = TimeSpan.FromMilliseconds(options.ReconnectMaxDelayMs),
             OnRetry = args =>
             {
-                string error = args.Outcome.Exception?.Message ?? "unknown error";
+                string error = Describe(args.Outcome.Exception);
                 _state.Error($"Cannot connect to {Server}: {error}");
                 _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: cannot connect to {Server}: {error}");
                 _log.MqttConnectFailed(Server, args.AttemptNumber + 1, error, (int)args.RetryDelay.TotalMilliseconds);
@@ -206,15 +206,28 @@ public sealed class MqttConnection : IDisposable
         }
         if (!_stopping)
         {
-            string reason = e.Reason == MqttClientDisconnectReason.SessionTakenOver
-                ? "another client connected with the same client id " + _state.ClientId
-                : e.Exception?.Message ?? e.ReasonString ?? e.Reason.ToString();
-            if (string.IsNullOrEmpty(reason)) reason = e.Reason.ToString();
+            string reason = e switch
+            {
+                { Reason: MqttClientDisconnectReason.SessionTakenOver } => "another client connected with the same client id " + _state.ClientId,
+                { Exception: { } exception } => Describe(exception),
+                { ReasonString: { Length: > 0 } text } => $"{e.Reason}: {text}",
+                // No DISCONNECT from the broker and no error: the connection just closed (the broker died or was killed).
+                { Reason: MqttClientDisconnectReason.NormalDisconnection } => "the broker closed the connection",
+                _ => e.Reason.ToString(),
+            };
             _state.Error($"Connection to {Server} lost: {reason}");
             _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: connection to {Server} lost: {reason}");
             _log.MqttConnectionLost(Server, reason);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>MQTTnet's message and, where it wraps one, the cause ("Connection refused", a certificate error).</summary>
+    private static string Describe(Exception? e)
+    {
+        if (e is null) return "unknown error";
+        string cause = e.GetBaseException().Message;
+        return ReferenceEquals(e.GetBaseException(), e) || e.Message.Contains(cause, StringComparison.Ordinal) ? e.Message : $"{e.Message.TrimEnd('.')}: {cause}";
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

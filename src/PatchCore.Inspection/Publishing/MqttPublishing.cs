@@ -21,6 +21,7 @@ public sealed class MqttPublishing : IHostedService, IDisposable
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<MqttPublishing> _log;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abort = new();
     private CancellationTokenRegistration _started;
     private volatile Task? _running;
 
@@ -45,7 +46,7 @@ public sealed class MqttPublishing : IHostedService, IDisposable
         _started = _lifetime.ApplicationStarted.Register(() =>
             _running = Task.WhenAll(
                 Task.Run(() => connection.RunAsync(_stop.Token)),
-                Task.Run(() => results.RunAsync(_stop.Token)),
+                Task.Run(() => results.RunAsync(_stop.Token, _abort.Token)),
                 Task.Run(() => status.RunAsync(_stop.Token))));
         return Task.CompletedTask;
     }
@@ -54,14 +55,23 @@ public sealed class MqttPublishing : IHostedService, IDisposable
     {
         await _started.DisposeAsync().ConfigureAwait(false);
         if (_running is null) return;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(DrainLimit);
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _running.ConfigureAwait(false);
+        try
+        {
+            // The publisher finishes the window in flight (its acknowledgements take milliseconds from a live broker).
+            await _running.WaitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _abort.CancelAsync().ConfigureAwait(false);
+            await _running.ConfigureAwait(false);
+        }
 
         var connection = _services.GetRequiredService<MqttConnection>();
         var results = _services.GetRequiredService<ResultPublisher>();
         var state = _services.GetRequiredService<PublisherState>();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(DrainLimit);
         await results.DrainAsync(limit.Token).ConfigureAwait(false);
         if (connection.IsConnected)
             await _services.GetRequiredService<StatusReporter>().PublishAsync(StationStatus.Offline, "stopped", limit.Token).ConfigureAwait(false);
@@ -74,5 +84,6 @@ public sealed class MqttPublishing : IHostedService, IDisposable
     {
         _started.Dispose();
         _stop.Dispose();
+        _abort.Dispose();
     }
 }

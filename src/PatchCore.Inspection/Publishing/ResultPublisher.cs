@@ -44,6 +44,7 @@ public sealed class ResultPublisher
     private readonly ILogger<ResultPublisher> _log;
     private PublishCursor _cursor = PublishCursor.Start;
     private TimeSpan _refusedDelay = TimeSpan.Zero;
+    private TimeSpan _retryDelay = TimeSpan.Zero;
     private bool _cursorUnwritable;
     // The lag: _behind newlines lie in [_cursor.Offset, _countedTo); counted on as the journal grows.
     private long _countedTo, _behind;
@@ -67,7 +68,10 @@ public sealed class ResultPublisher
     public long Offset => _cursor.Offset;
 
     /// <summary>Publishes until <paramref name="stop"/>, waiting for the broker whenever it is away.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    /// <param name="stop">Ends the loop between windows: messages in flight are waited for, so the cursor takes in
+    /// every acknowledgement that came, and the drain that follows a stop does not publish them again.</param>
+    /// <param name="abort">Gives up on the acknowledgements in flight too (the stop has taken too long).</param>
+    public async Task RunAsync(CancellationToken stop, CancellationToken abort)
     {
         _cursor = Resume();
         _state.Resumed(_cursor.Offset);
@@ -83,11 +87,11 @@ public sealed class ResultPublisher
                     await Task.Delay(Poll, stop).ConfigureAwait(false);
                 else if (!_connection.IsConnected)
                     await WaitForConnectionAsync(stop).ConfigureAwait(false);
-                else
-                    await PublishUpToAsync(bound, stop).ConfigureAwait(false);
+                else if (!await PublishUpToAsync(bound, stop, abort).ConfigureAwait(false))
+                    await Task.Delay(_retryDelay, stop).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested || abort.IsCancellationRequested)
         {
         }
     }
@@ -103,7 +107,7 @@ public sealed class ResultPublisher
             while (_connection.IsConnected)
             {
                 long bound = Bound();
-                if (_cursor.Offset >= bound || !await PublishUpToAsync(bound, deadline).ConfigureAwait(false)) break;
+                if (_cursor.Offset >= bound || !await PublishUpToAsync(bound, deadline, deadline).ConfigureAwait(false)) break;
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -170,30 +174,35 @@ public sealed class ResultPublisher
         }
     }
 
-    /// <summary>Publishes the lines from the cursor to <paramref name="bound"/> (up to <see cref="LinesPerRead"/>). False when a message failed or was refused.</summary>
-    private async Task<bool> PublishUpToAsync(long bound, CancellationToken cancel)
+    /// <summary>
+    /// Publishes the lines from the cursor to <paramref name="bound"/> (up to <see cref="LinesPerRead"/>). False when a
+    /// message failed or was refused, or nothing could be read: then try again after <see cref="_retryDelay"/>.
+    /// </summary>
+    private async Task<bool> PublishUpToAsync(long bound, CancellationToken stop, CancellationToken abort)
     {
         var lines = _journal.Read(_cursor.Offset, bound, LinesPerRead);
         if (lines.Count == 0)
         {
             // The bound is not after a whole line yet (the checkpoint of a journal being replaced): look again later.
-            await Task.Delay(Poll, cancel).ConfigureAwait(false);
+            _retryDelay = Poll;
             return false;
         }
         int window = Math.Clamp(_connection.ReceiveMaximum - 1, 1, MaxInFlight);
         for (int start = 0; start < lines.Count; start += window)
         {
-            if (!await PublishWindowAsync(lines.GetRange(start, Math.Min(window, lines.Count - start)), cancel).ConfigureAwait(false))
+            stop.ThrowIfCancellationRequested();
+            if (!await PublishWindowAsync(lines.GetRange(start, Math.Min(window, lines.Count - start)), abort).ConfigureAwait(false))
                 return false;
         }
         return true;
     }
 
-    private async Task<bool> PublishWindowAsync(List<JournalLine> lines, CancellationToken cancel)
+    /// <summary>Publishes the lines, waits for every acknowledgement (or <paramref name="abort"/>), and moves the cursor over the acknowledged run.</summary>
+    private async Task<bool> PublishWindowAsync(List<JournalLine> lines, CancellationToken abort)
     {
         var records = new InspectionRecord?[lines.Count];
         var acks = new Task<MqttClientPublishResult>?[lines.Count];
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort))
         {
             timeout.CancelAfter(AckTimeout);
             for (int i = 0; i < lines.Count; i++)
@@ -207,7 +216,6 @@ public sealed class ResultPublisher
             try { await Task.WhenAll(acks.OfType<Task<MqttClientPublishResult>>()).ConfigureAwait(false); }
             catch (Exception) { }
         }
-        cancel.ThrowIfCancellationRequested();
 
         int done = 0, published = 0;
         var now = DateTimeOffset.UtcNow;
@@ -219,12 +227,13 @@ public sealed class ResultPublisher
             _metrics.Acknowledged(now - records[done]!.ScoredAt);
         }
         if (done > 0) Advance(lines[done - 1].End, records[done - 1]?.Id, done, published);
+        abort.ThrowIfCancellationRequested(); // after the cursor took in what was acknowledged
         if (done == lines.Count)
         {
             _refusedDelay = TimeSpan.Zero;
             return true;
         }
-        await FailedAsync(records[done]!, acks[done]!, cancel).ConfigureAwait(false);
+        Failed(records[done]!, acks[done]!);
         return false;
     }
 
@@ -273,22 +282,22 @@ public sealed class ResultPublisher
 
     /// <summary>
     /// A message failed (the connection went, or no PUBACK in time) or the broker refused it (not authorised, quota,
-    /// too large): it is published again from the cursor. A refusal is waited on with a growing delay, since it
-    /// repeats until someone changes the broker's settings; the record stays in the journal meanwhile.
+    /// too large): it is published again from the cursor after <see cref="_retryDelay"/>. A refusal is waited on with a
+    /// growing delay, since it repeats until someone changes the broker's settings; the record stays in the journal.
     /// </summary>
-    private async Task FailedAsync(InspectionRecord record, Task<MqttClientPublishResult> ack, CancellationToken cancel)
+    private void Failed(InspectionRecord record, Task<MqttClientPublishResult> ack)
     {
-        var delay = TimeSpan.FromMilliseconds(_options.ReconnectDelayMs);
+        _retryDelay = TimeSpan.FromMilliseconds(_options.ReconnectDelayMs);
         if (ack.IsCompletedSuccessfully)
         {
             var result = ack.Result;
-            _refusedDelay = _refusedDelay == TimeSpan.Zero ? delay : TimeSpan.FromTicks(Math.Min(_refusedDelay.Ticks * 2, TimeSpan.FromMilliseconds(_options.ReconnectMaxDelayMs).Ticks));
-            delay = _refusedDelay;
+            _refusedDelay = _refusedDelay == TimeSpan.Zero ? _retryDelay : TimeSpan.FromTicks(Math.Min(_refusedDelay.Ticks * 2, TimeSpan.FromMilliseconds(_options.ReconnectMaxDelayMs).Ticks));
+            _retryDelay = _refusedDelay;
             string reason = string.IsNullOrEmpty(result.ReasonString) ? result.ReasonCode.ToString() : $"{result.ReasonCode} ({result.ReasonString})";
             string topic = _topics.Results(record.Product);
             _state.Error($"The broker refused record {record.Id} on {topic}: {reason}");
             _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: the broker refused record {record.Id} on {topic}: {reason}");
-            _log.MqttRecordRefused(record.Id, topic, reason, (int)delay.TotalMilliseconds);
+            _log.MqttRecordRefused(record.Id, topic, reason, (int)_retryDelay.TotalMilliseconds);
         }
         else
         {
@@ -296,7 +305,6 @@ public sealed class ResultPublisher
             _state.Error($"Publishing record {record.Id} failed: {error}");
             _log.MqttPublishFailed(record.Id, error);
         }
-        await Task.Delay(delay, cancel).ConfigureAwait(false);
     }
 
     /// <summary>Counts the lines journaled since the last count; starts over when the journal or the cursor moved unexpectedly.</summary>

@@ -38,9 +38,14 @@ public sealed partial class MosquittoBroker : IDisposable
     public string Folder { get; }
     public int Port { get; }
 
+    /// <summary>What the broker wrote on its terminal and in its log file.</summary>
     public string Log
     {
-        get { lock (_log) return _log.ToString(); }
+        get
+        {
+            string file = Path.Combine(Folder, "mosquitto.log");
+            lock (_log) return _log + (File.Exists(file) ? File.ReadAllText(file) : "");
+        }
     }
 
     /// <summary>The settings a daemon needs to publish to this broker.</summary>
@@ -64,7 +69,8 @@ public sealed partial class MosquittoBroker : IDisposable
             .Append("listener ").Append(port).Append(" 127.0.0.1\n")
             // Run as whoever runs the tests: as root, Mosquitto would otherwise switch to a user that cannot read this folder.
             .Append("user ").Append(Environment.UserName).Append('\n')
-            .Append("log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\nconnection_messages true\n");
+            // A file rather than stdout, which Mosquitto buffers when it is not a terminal: the log is there for a test to print.
+            .Append("log_dest file ").Append(Path.Combine(folder, "mosquitto.log")).Append("\nlog_type all\nconnection_messages true\n");
         if (tls is not null)
             config.Append($"cafile {tls.CaFile}\ncertfile {tls.CertFile}\nkeyfile {tls.KeyFile}\n");
         if (users is { Count: > 0 })
@@ -118,6 +124,16 @@ public sealed partial class MosquittoBroker : IDisposable
     }
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>
+    /// Waits for a save of the broker's persistence after <paramref name="since"/> (within a second or so with the
+    /// autosave interval set here), so what changed before then (a subscription) survives a <see cref="Kill"/>.
+    /// </summary>
+    public Task WaitForSaveAsync(DateTime since)
+    {
+        string database = Path.Combine(Folder, "mosquitto.db");
+        return Fakes.Eventually.True(() => File.Exists(database) && File.GetLastWriteTimeUtc(database) > since, "the broker's persistence saved", TimeSpan.FromSeconds(20));
+    }
 
     private void Run()
     {
