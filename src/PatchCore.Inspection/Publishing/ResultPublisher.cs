@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ namespace PatchCore.Inspection.Publishing;
 /// <item>It reads only up to the checkpoint (<see cref="Checkpoint"/>): lines past it may belong to an append that fails
 /// and is cut back (disk full), and a record must never reach the broker unless the journal keeps it.</item>
 /// <item>Messages go out in journal order, up to the broker's Receive Maximum at a time (MQTTnet sends them in the
-/// order of the calls), and the cursor moves over the unbroken run of acknowledged ones only, then is written durably.
+/// order of the calls), and the cursor moves over the unbroken run of acknowledged ones only; it is written durably
+/// after them (at most every quarter second while records stream).
 /// A message that fails or is refused is published again, with everything after it: a subscriber may see a record
 /// twice (its id tells), never a gap, and the first copies arrive in journal order.</item>
 /// <item>Nothing here is on the scoring path: the worker only appends to the journal, so a broker that is down
@@ -24,13 +26,14 @@ namespace PatchCore.Inspection.Publishing;
 /// </summary>
 public sealed class ResultPublisher
 {
-    /// <summary>Messages awaiting their PUBACK at once, at most: enough to hide a network round trip, and the broker's
-    /// Receive Maximum (less one, for the status) bounds it further.</summary>
+    /// <summary>Messages awaiting their PUBACK at once, at most: enough to cover a network round trip at a few thousand
+    /// records a second; the broker's Receive Maximum (less one, for the status) bounds it further.</summary>
     private const int MaxInFlight = 32;
     private const int LinesPerRead = 512;
     /// <summary>How often the journal and the checkpoint are looked at when there is nothing to publish.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CursorWriteInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly JournalTail _journal;
     private readonly string _checkpointFile;
@@ -45,7 +48,8 @@ public sealed class ResultPublisher
     private PublishCursor _cursor = PublishCursor.Start;
     private TimeSpan _refusedDelay = TimeSpan.Zero;
     private TimeSpan _retryDelay = TimeSpan.Zero;
-    private bool _cursorUnwritable;
+    private bool _cursorUnwritable, _cursorDirty;
+    private long _cursorWritten;
     // The lag: _behind newlines lie in [_cursor.Offset, _countedTo); counted on as the journal grows.
     private long _countedTo, _behind;
 
@@ -84,9 +88,15 @@ public sealed class ResultPublisher
                 long bound = Bound();
                 RefreshLag();
                 if (_cursor.Offset >= bound)
+                {
+                    SaveCursor(force: true);
                     await Task.Delay(Poll, stop).ConfigureAwait(false);
+                }
                 else if (!_connection.IsConnected)
+                {
+                    SaveCursor(force: true);
                     await WaitForConnectionAsync(stop).ConfigureAwait(false);
+                }
                 else if (!await PublishUpToAsync(bound, stop, abort).ConfigureAwait(false))
                     await Task.Delay(_retryDelay, stop).ConfigureAwait(false);
             }
@@ -94,6 +104,7 @@ public sealed class ResultPublisher
         catch (OperationCanceledException) when (stop.IsCancellationRequested || abort.IsCancellationRequested)
         {
         }
+        SaveCursor(force: true);
     }
 
     /// <summary>
@@ -113,6 +124,7 @@ public sealed class ResultPublisher
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
         }
+        SaveCursor(force: true);
         RefreshLag();
     }
 
@@ -175,9 +187,14 @@ public sealed class ResultPublisher
     }
 
     /// <summary>
-    /// Publishes the lines from the cursor to <paramref name="bound"/> (up to <see cref="LinesPerRead"/>). False when a
-    /// message failed or was refused, or nothing could be read: then try again after <see cref="_retryDelay"/>.
+    /// Publishes the lines from the cursor to <paramref name="bound"/> (up to <see cref="LinesPerRead"/>) through a
+    /// sliding window: a new message goes out as soon as the oldest one in flight is acknowledged, and the cursor moves
+    /// with each acknowledgement in order. (Sending a window and then waiting for all of it leaves the connection idle,
+    /// and a broker without TCP_NODELAY then holds its PUBACKs for the client's delayed ACK: about 40 ms a window.)
+    /// False when a message failed or was refused, or nothing could be read: then try again after <see cref="_retryDelay"/>.
     /// </summary>
+    /// <param name="stop">Stops sending; what is in flight is still waited for, so its acknowledgements count.</param>
+    /// <param name="abort">Gives up waiting for acknowledgements.</param>
     private async Task<bool> PublishUpToAsync(long bound, CancellationToken stop, CancellationToken abort)
     {
         var lines = _journal.Read(_cursor.Offset, bound, LinesPerRead);
@@ -188,53 +205,46 @@ public sealed class ResultPublisher
             return false;
         }
         int window = Math.Clamp(_connection.ReceiveMaximum - 1, 1, MaxInFlight);
-        for (int start = 0; start < lines.Count; start += window)
+        var inFlight = new Queue<(JournalLine Line, InspectionRecord? Record, Task<MqttClientPublishResult>? Ack)>(window);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        timeout.CancelAfter(AckTimeout);
+        int next = 0;
+        while (true)
         {
-            stop.ThrowIfCancellationRequested();
-            if (!await PublishWindowAsync(lines.GetRange(start, Math.Min(window, lines.Count - start)), abort).ConfigureAwait(false))
-                return false;
-        }
-        return true;
-    }
-
-    /// <summary>Publishes the lines, waits for every acknowledgement (or <paramref name="abort"/>), and moves the cursor over the acknowledged run.</summary>
-    private async Task<bool> PublishWindowAsync(List<JournalLine> lines, CancellationToken abort)
-    {
-        var records = new InspectionRecord?[lines.Count];
-        var acks = new Task<MqttClientPublishResult>?[lines.Count];
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort))
-        {
-            timeout.CancelAfter(AckTimeout);
-            for (int i = 0; i < lines.Count; i++)
+            while (next < lines.Count && inFlight.Count < window && !stop.IsCancellationRequested)
             {
-                records[i] = Parse(lines[i].Bytes.Span);
-                if (records[i] is { } record) acks[i] = Send(lines[i], record, timeout.Token);
-                else _log.MqttNotARecord(_journal.FilePath, lines[i].Start, Encoding.UTF8.GetString(lines[i].Bytes.Span));
+                var line = lines[next++];
+                var record = Parse(line.Bytes.Span);
+                if (record is null) _log.MqttNotARecord(_journal.FilePath, line.Start, Encoding.UTF8.GetString(line.Bytes.Span));
+                inFlight.Enqueue((line, record, record is null ? null : Send(line, record, timeout.Token)));
             }
-            // Every message is settled (acknowledged, refused or failed) before the cursor moves, so none is left in
-            // flight; each one's outcome is looked at below.
-            try { await Task.WhenAll(acks.OfType<Task<MqttClientPublishResult>>()).ConfigureAwait(false); }
-            catch (Exception) { }
-        }
+            if (inFlight.Count == 0) break;
 
-        int done = 0, published = 0;
-        var now = DateTimeOffset.UtcNow;
-        for (; done < lines.Count; done++)
-        {
-            if (acks[done] is not { } ack) continue; // not a record: nothing to publish, the cursor passes it
-            if (!ack.IsCompletedSuccessfully || !ack.Result.IsSuccess) break;
-            published++;
-            _metrics.Acknowledged(now - records[done]!.ScoredAt);
+            var (oldest, oldestRecord, ack) = inFlight.Peek();
+            if (ack is not null)
+            {
+                try { await ack.ConfigureAwait(false); }
+                catch (Exception) { } // looked at below
+            }
+            if (ack is null || (ack.IsCompletedSuccessfully && ack.Result.IsSuccess))
+            {
+                // Acknowledged (or not a record, which the cursor passes): the next one has as long as the first had.
+                inFlight.Dequeue();
+                timeout.CancelAfter(AckTimeout);
+                if (oldestRecord is not null) _metrics.Acknowledged(DateTimeOffset.UtcNow - oldestRecord.ScoredAt);
+                Advance(oldest.End, oldestRecord?.Id, lines: 1, published: oldestRecord is null ? 0 : 1);
+                continue;
+            }
+            // Everything after a failure is published again from the cursor: it is settled first, so nothing is left in flight.
+            try { await Task.WhenAll(inFlight.Select(m => m.Ack).OfType<Task<MqttClientPublishResult>>()).ConfigureAwait(false); }
+            catch (Exception) { }
+            abort.ThrowIfCancellationRequested();
+            Failed(oldestRecord!, ack);
+            return false;
         }
-        if (done > 0) Advance(lines[done - 1].End, records[done - 1]?.Id, done, published);
-        abort.ThrowIfCancellationRequested(); // after the cursor took in what was acknowledged
-        if (done == lines.Count)
-        {
-            _refusedDelay = TimeSpan.Zero;
-            return true;
-        }
-        Failed(records[done]!, acks[done]!);
-        return false;
+        abort.ThrowIfCancellationRequested();
+        _refusedDelay = TimeSpan.Zero;
+        return true;
     }
 
     /// <summary>Starts one publish. MQTTnet throws at once when not connected; that is a failed message like any other.</summary>
@@ -258,17 +268,32 @@ public sealed class ResultPublisher
         }
     }
 
-    /// <summary>The broker acknowledged every line up to <paramref name="offset"/>: the cursor moves there, durably.</summary>
+    /// <summary>The broker acknowledged every line up to <paramref name="offset"/>: the cursor moves there (on disk within <see cref="CursorWriteInterval"/>).</summary>
     private void Advance(long offset, string? lastId, int lines, int published)
     {
         _cursor = new PublishCursor(offset, lastId, DateTimeOffset.UtcNow);
+        _cursorDirty = true;
         _behind = Math.Max(0, _behind - lines);
         if (offset > _countedTo) (_countedTo, _behind) = (offset, 0);
         _state.Acknowledged(offset, lastId, published);
         _state.SetLag(_behind);
+        SaveCursor(force: false);
+    }
+
+    /// <summary>
+    /// Writes the cursor (atomically, fsynced) if it moved: while records stream, at most every
+    /// <see cref="CursorWriteInterval"/>, since two fsyncs per window would bound the rate; at once when caught up, when
+    /// the broker goes away and at a stop. Only what the broker acknowledged is ever written, so a crash between two
+    /// writes publishes a few records again, never skips one.
+    /// </summary>
+    private void SaveCursor(bool force)
+    {
+        if (!_cursorDirty || (!force && Stopwatch.GetElapsedTime(_cursorWritten) < CursorWriteInterval)) return;
         try
         {
             _cursor.Write(_cursorFile);
+            _cursorDirty = false;
+            _cursorWritten = Stopwatch.GetTimestamp();
             _cursorUnwritable = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -30,7 +30,8 @@ public sealed class TestSubscriber : IAsyncDisposable
         {
             var m = e.ApplicationMessage;
             string? id = m.UserProperties?.FirstOrDefault(p => p.Name == "id")?.ReadValueAsString();
-            lock (_messages) _messages.Add(new ReceivedMessage(m.Topic, System.Buffers.BuffersExtensions.ToArray(m.Payload), m.Retain, id, m.QualityOfServiceLevel, m.ContentType));
+            var message = new ReceivedMessage(m.Topic, System.Buffers.BuffersExtensions.ToArray(m.Payload), m.Retain, id, m.QualityOfServiceLevel, m.ContentType, DateTimeOffset.UtcNow);
+            lock (_messages) _messages.Add(message);
             return Task.CompletedTask;
         };
         _reconnecting = Task.Run(KeepConnectedAsync);
@@ -103,8 +104,8 @@ public sealed class TestSubscriber : IAsyncDisposable
     }
 }
 
-/// <summary>One message as the subscriber got it; <see cref="Id"/> is the "id" user property the daemon sets on results.</summary>
-public sealed record ReceivedMessage(string Topic, byte[] Payload, bool Retain, string? Id, MqttQualityOfServiceLevel QoS, string? ContentType)
+/// <summary>One message as the subscriber got it, and when; <see cref="Id"/> is the "id" user property the daemon sets on results.</summary>
+public sealed record ReceivedMessage(string Topic, byte[] Payload, bool Retain, string? Id, MqttQualityOfServiceLevel QoS, string? ContentType, DateTimeOffset ReceivedAt)
 {
     public string Text => Encoding.UTF8.GetString(Payload);
 
