@@ -244,6 +244,7 @@ public sealed class ResultPublisher
         }
         abort.ThrowIfCancellationRequested();
         _refusedDelay = TimeSpan.Zero;
+        SaveCursor(force: true); // what was read is acknowledged: a crash now publishes nothing of it again
         return true;
     }
 
@@ -282,8 +283,9 @@ public sealed class ResultPublisher
 
     /// <summary>
     /// Writes the cursor (atomically, fsynced) if it moved: while records stream, at most every
-    /// <see cref="CursorWriteInterval"/>, since two fsyncs per window would bound the rate; at once when caught up, when
-    /// the broker goes away and at a stop. Only what the broker acknowledged is ever written, so a crash between two
+    /// <see cref="CursorWriteInterval"/>, since two fsyncs per message would bound the rate; at once when all that was
+    /// read is acknowledged (a batch, or <see cref="LinesPerRead"/> lines), when caught up, when the broker goes away
+    /// and at a stop. Only what the broker acknowledged is ever written, so a crash between two
     /// writes publishes a few records again, never skips one.
     /// </summary>
     private void SaveCursor(bool force)

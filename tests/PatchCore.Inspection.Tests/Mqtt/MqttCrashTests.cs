@@ -72,6 +72,9 @@ public sealed class MqttCrashTests(BankFixture bank, ITestOutputHelper output)
         var journal = File.ReadAllLines(folders.ResultsFile);
         Assert.Equal(journal, subscriber.FirstCopies().Select(m => m.Text));
         output.WriteLine($"{journal.Length} records; {Results().Count - journal.Length} published again after the kills");
+        var index = journal.Select((l, i) => (System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()!, i)).ToDictionary(x => x.Item1, x => x.i);
+        output.WriteLine("results as received, by journal line (a kill right after the broker's PUBACK, before the cursor's write, repeats): "
+            + string.Join(" ", Results().Select(m => index[m.Id!])));
         folders.AssertEachExactlyOnce(names);
     }
 }
