@@ -164,4 +164,7 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 813, Level = LogLevel.Warning, Message = "MQTT: a step after connecting failed: {Error}")]
     public static partial void MqttAfterConnectFailed(this ILogger log, Exception exception, string error);
+
+    [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "MQTT: publishing stopped by an error: {Error}; it goes on from the cursor {When}")]
+    public static partial void MqttPublisherFailed(this ILogger log, Exception exception, string error, string when);
 }

@@ -48,7 +48,7 @@ public sealed class ResultPublisher
     private PublishCursor _cursor = PublishCursor.Start;
     private TimeSpan _refusedDelay = TimeSpan.Zero;
     private TimeSpan _retryDelay = TimeSpan.Zero;
-    private bool _cursorUnwritable, _cursorDirty;
+    private bool _cursorUnwritable, _cursorDirty, _resumed;
     private long _cursorWritten;
     // The lag: _behind newlines lie in [_cursor.Offset, _countedTo); counted on as the journal grows.
     private long _countedTo, _behind;
@@ -68,37 +68,37 @@ public sealed class ResultPublisher
         _log = log;
     }
 
-    /// <summary>Where the cursor is now: the byte offset of results.jsonl up to which the broker has acknowledged every record.</summary>
-    public long Offset => _cursor.Offset;
-
     /// <summary>Publishes until <paramref name="stop"/>, waiting for the broker whenever it is away.</summary>
     /// <param name="stop">Ends the loop between windows: messages in flight are waited for, so the cursor takes in
     /// every acknowledgement that came, and the drain that follows a stop does not publish them again.</param>
     /// <param name="abort">Gives up on the acknowledgements in flight too (the stop has taken too long).</param>
     public async Task RunAsync(CancellationToken stop, CancellationToken abort)
     {
-        _cursor = Resume();
-        _state.Resumed(_cursor.Offset);
-        RefreshLag();
-        _log.MqttPublishingFrom(_journal.FilePath, _cursor.Offset, _behind);
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                long bound = Bound();
-                RefreshLag();
-                if (_cursor.Offset >= bound)
+                try
                 {
-                    SaveCursor(force: true);
-                    await Task.Delay(Poll, stop).ConfigureAwait(false);
+                    if (!_resumed)
+                    {
+                        _cursor = Resume();
+                        _state.Resumed(_cursor.Offset);
+                        RefreshLag();
+                        _log.MqttPublishingFrom(_journal.FilePath, _cursor.Offset, _behind);
+                        _resumed = true;
+                    }
+                    await StepAsync(stop, abort).ConfigureAwait(false);
                 }
-                else if (!_connection.IsConnected)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    SaveCursor(force: true);
-                    await WaitForConnectionAsync(stop).ConfigureAwait(false);
+                    // The journal unreadable for a moment (an I/O error), or a fault of this loop: publishing must
+                    // outlive it, as the daemon runs for months; the cursor has not moved past anything unpublished.
+                    _state.Error($"Publishing stopped by an error: {e.Message}");
+                    _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: publishing stopped by an error: {e.Message}");
+                    _log.MqttPublisherFailed(e, e.Message, $"in {_options.ReconnectMaxDelayMs} ms");
+                    await Task.Delay(_options.ReconnectMaxDelayMs, stop).ConfigureAwait(false);
                 }
-                else if (!await PublishUpToAsync(bound, stop, abort).ConfigureAwait(false))
-                    await Task.Delay(_retryDelay, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested || abort.IsCancellationRequested)
@@ -107,12 +107,34 @@ public sealed class ResultPublisher
         SaveCursor(force: true);
     }
 
+    /// <summary>One look at the journal: publish what the checkpoint allows, or wait for it or for the broker.</summary>
+    private async Task StepAsync(CancellationToken stop, CancellationToken abort)
+    {
+        long bound = Bound();
+        RefreshLag();
+        if (_cursor.Offset >= bound)
+        {
+            SaveCursor(force: true);
+            await Task.Delay(Poll, stop).ConfigureAwait(false);
+        }
+        else if (!_connection.IsConnected)
+        {
+            SaveCursor(force: true);
+            await WaitForConnectionAsync(stop).ConfigureAwait(false);
+        }
+        else if (!await PublishUpToAsync(bound, stop, abort).ConfigureAwait(false))
+        {
+            await Task.Delay(_retryDelay, stop).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// After the worker has stopped: publishes what the journal holds now, and returns when that is done, when the
     /// broker is away or refuses, or at <paramref name="deadline"/>. What is left is published after the next start.
     /// </summary>
     public async Task DrainAsync(CancellationToken deadline)
     {
+        if (!_resumed) return; // stopped before the cursor was even read: nothing was published, nothing to finish
         try
         {
             while (_connection.IsConnected)
@@ -124,8 +146,14 @@ public sealed class ResultPublisher
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _state.Error($"Publishing stopped by an error: {e.Message}");
+            _log.MqttPublisherFailed(e, e.Message, "at the next start");
+        }
         SaveCursor(force: true);
-        RefreshLag();
+        try { RefreshLag(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // health.json keeps the last count
     }
 
     /// <summary>The persisted cursor, if it still fits the journal: the line that ends at its offset must be the record it names.</summary>
