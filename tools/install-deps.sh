@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (FAISS headers and static library, OpenBLAS, g++) when missing, and
-# the browser the daemon's live-page test drives (chromium with its chromium-driver, run headless).
+# Installs the Debian packages the build and the tests need when missing: FAISS headers and static library,
+# OpenBLAS, g++; the browser the daemon's live-page test drives (chromium with its chromium-driver, run headless);
+# the Mosquitto MQTT broker and its command-line clients, which the daemon's MQTT tests start on loopback.
 # Runs apt-get update once, only if something is missing.
 set -euo pipefail
 need=()
@@ -10,6 +11,9 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 # The live page's browser test (tests/PatchCore.Inspection.Tests/Web): Debian's build, never a downloaded one.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The MQTT tests' broker (tests/PatchCore.Inspection.Tests/Mqtt), started by the tests on loopback.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2

@@ -14,6 +14,7 @@ using PatchCore.Inspection.Observability;
 using PatchCore.Inspection.Outbox;
 using PatchCore.Inspection.Ownership;
 using PatchCore.Inspection.Processing;
+using PatchCore.Inspection.Publishing;
 using PatchCore.Inspection.Web;
 
 namespace PatchCore.Inspection;
@@ -117,9 +118,10 @@ public static class InspectionHost
         services.AddSingleton<BankKeeper>();
 
         // Hosted services start in this order and stop in reverse: the folders are owned before anything touches
-        // them, and the reporter stops after the worker and writes the final state.
+        // them, and the reporter stops after the worker (and the MQTT publisher) and writes the final state.
         services.AddHostedService<FolderOwnership>();
         services.AddHostedService<HealthReporter>();
+        services.AddMqttPublishing(); // stops after the worker: the last batch is published before "offline"
         services.AddHostedService<InspectionWorker>();
     }
 

@@ -102,7 +102,7 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
             errors.Add($"Inspection:Products:{name}: {folder} is a file; the product's images go in a folder of that name.");
     }
 
-    private static void Range(List<string> errors, int value, int min, int max, string key)
+    internal static void Range(List<string> errors, int value, int min, int max, string key)
     {
         if (value < min || value > max) errors.Add($"{key} must be between {min} and {max} (got {value}).");
     }

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using PatchCore.Inspection.Publishing;
+
 namespace PatchCore.Inspection.Observability;
 
 /// <summary>
@@ -9,4 +12,9 @@ public sealed record HealthReport(
     DateTimeOffset Heartbeat, DateTimeOffset StartedAt, int Pid, string State, string? BankId,
     long Processed, long Ok, long Review, long Ng, long Quarantined, int Backlog, double MsPerImage,
     DateTimeOffset? LastErrorAt, string? LastError, long Errors,
-    IReadOnlyList<ProductHealth> Products, double BankMemoryMb, double? BankMemoryBudgetMb, int Backbones);
+    IReadOnlyList<ProductHealth> Products, double BankMemoryMb, double? BankMemoryBudgetMb, int Backbones)
+{
+    /// <summary>The MQTT publisher (connected, published, lag, cursor, last error); absent when Inspection:Mqtt is off.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MqttHealth? Mqtt { get; init; }
+}

@@ -1,5 +1,6 @@
 using PatchCore.Core;
 using PatchCore.Inspection.Banks;
+using PatchCore.Inspection.Publishing;
 
 namespace PatchCore.Inspection.Observability;
 
@@ -14,9 +15,13 @@ public sealed class HealthReports
     private readonly InspectionTotalsCollector _totals;
     private readonly BankKeeper _banks;
     private readonly SharedBackbones _backbones;
+    private readonly PublisherState? _publishing;
 
-    public HealthReports(DaemonStatus status, InspectionTotalsCollector totals, BankKeeper banks, SharedBackbones backbones)
+    /// <param name="publishing">The MQTT publisher's state, for the report's "mqtt"; null in a host without it.</param>
+    public HealthReports(DaemonStatus status, InspectionTotalsCollector totals, BankKeeper banks, SharedBackbones backbones,
+        PublisherState? publishing = null)
     {
+        _publishing = publishing;
         _status = status;
         _totals = totals;
         _banks = banks;
@@ -32,6 +37,9 @@ public sealed class HealthReports
         var products = _banks.Snapshot().Select(p => p with { Processed = t.ProcessedByProduct.GetValueOrDefault(p.Name) }).ToArray();
         return new HealthReport(DateTimeOffset.UtcNow, _status.StartedAt, Environment.ProcessId, _status.State, _status.BankId,
             t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors,
-            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count);
+            products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count)
+        {
+            Mqtt = _publishing?.Health(),
+        };
     }
 }

@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Observability;
 /// <summary>
 /// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
 /// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
-/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 8xx MQTT publishing. Kept in one place so an id is never used twice and the list doubles as the catalogue.
 /// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
 /// </summary>
 internal static partial class InspectionLog
@@ -163,4 +163,48 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 716, Level = LogLevel.Warning, Message = "{Results} is shorter than what was read of it ({Length} < {Read} bytes): it was replaced; reading it again")]
     public static partial void JournalReplaced(this ILogger log, string results, long length, long read);
+
+    // MQTT publishing
+
+    [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "MQTT: connected to {Server} as {ClientId}; results go to {Results}, the retained status to {Status}")]
+    public static partial void MqttConnected(this ILogger log, string server, string clientId, string results, string status);
+
+    [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "MQTT: cannot connect to {Server} (attempt {Attempt}): {Error}; trying again in {DelayMs} ms")]
+    public static partial void MqttConnectFailed(this ILogger log, string server, int attempt, string error, int delayMs);
+
+    [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "MQTT: connection to {Server} lost ({Reason}); records wait in the journal and are published after reconnecting")]
+    public static partial void MqttConnectionLost(this ILogger log, string server, string reason);
+
+    [LoggerMessage(EventId = 804, Level = LogLevel.Error, Message = "MQTT: the broker refused record {Id} on {Topic}: {Reason}; publishing again from it in {DelayMs} ms")]
+    public static partial void MqttRecordRefused(this ILogger log, string id, string topic, string reason, int delayMs);
+
+    [LoggerMessage(EventId = 805, Level = LogLevel.Warning, Message = "MQTT: publishing record {Id} failed: {Error}; publishing again from it once connected")]
+    public static partial void MqttPublishFailed(this ILogger log, string id, string error);
+
+    [LoggerMessage(EventId = 806, Level = LogLevel.Error, Message = "MQTT: skipping a line of {Results} at byte {Offset} that is not a record: {Line}")]
+    public static partial void MqttNotARecord(this ILogger log, string results, long offset, string line);
+
+    [LoggerMessage(EventId = 807, Level = LogLevel.Warning, Message = "MQTT: the publishing cursor {Cursor} does not fit {Results} ({Problem}); publishing the journal from its start")]
+    public static partial void MqttCursorReset(this ILogger log, string cursor, string results, string problem);
+
+    [LoggerMessage(EventId = 808, Level = LogLevel.Information, Message = "MQTT: publishing {Results} from byte {Offset}; {Lag} records not yet published")]
+    public static partial void MqttPublishingFrom(this ILogger log, string results, long offset, long lag);
+
+    [LoggerMessage(EventId = 809, Level = LogLevel.Warning, Message = "MQTT: cannot write the publishing cursor {Cursor}: {Error}; records since its last write may be published again after a restart")]
+    public static partial void MqttCursorUnwritable(this ILogger log, Exception exception, string cursor, string error);
+
+    [LoggerMessage(EventId = 810, Level = LogLevel.Information, Message = "MQTT: stopped after publishing {Published} records in this run; {Lag} records wait in the journal for the next start")]
+    public static partial void MqttStopped(this ILogger log, long published, long lag);
+
+    [LoggerMessage(EventId = 811, Level = LogLevel.Warning, Message = "MQTT: Inspection:Mqtt:Password is sent to {Server} in clear text (Inspection:Mqtt:UseTls is false)")]
+    public static partial void MqttPasswordWithoutTls(this ILogger log, string server);
+
+    [LoggerMessage(EventId = 812, Level = LogLevel.Warning, Message = "MQTT: publishing the {State} status failed: {Error}")]
+    public static partial void MqttStatusFailed(this ILogger log, string state, string error);
+
+    [LoggerMessage(EventId = 813, Level = LogLevel.Warning, Message = "MQTT: a step after connecting failed: {Error}")]
+    public static partial void MqttAfterConnectFailed(this ILogger log, Exception exception, string error);
+
+    [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "MQTT: publishing stopped by an error: {Error}; it goes on from the cursor {When}")]
+    public static partial void MqttPublisherFailed(this ILogger log, Exception exception, string error, string when);
 }

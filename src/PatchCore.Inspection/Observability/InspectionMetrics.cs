@@ -38,6 +38,8 @@ public sealed class InspectionMetrics
         /// <summary>A replacement bank was refused; the old one stays.</summary>
         public const string Bank = "bank";
         public const string Worker = "worker";
+        /// <summary>The MQTT broker cannot be reached or refused a record; publishing goes on from the journal once it can.</summary>
+        public const string Mqtt = "mqtt";
     }
 
     /// <summary>Values of the <c>reason</c> tag of <see cref="QuarantinesName"/>: the class of a quarantine's reason (the text is in the record).</summary>
@@ -91,7 +93,7 @@ public sealed class InspectionMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _batchSize = Meter.CreateHistogram<int>(BatchSizeName, "{image}", "Files taken in one batch (at most Inspection:MaxBatchSize).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
-        _errors = Meter.CreateCounter<long>(ErrorsName, "{error}", "Errors, by error.type: io (retried), heatmap, batch, bank, worker.");
+        _errors = Meter.CreateCounter<long>(ErrorsName, "{error}", "Errors, by error.type: io (retried), heatmap, batch, bank, worker, mqtt.");
         Meter.CreateObservableGauge(BacklogName, () => intake.Backlog, "{file}", "Files seen in the inbox and not yet finished (settling, queued or in a batch).");
     }
 
