@@ -38,7 +38,8 @@ public static class CategoryEvaluator
         }
         using var _ = detector;
         return Measure(category, detector, options.GallerySize, bankImages.Length, heldOut.Length, fitted.Candidates, fitted.VectorCount, fitted.Dimension,
-            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, options, pipeline, fitted, heldOut.Length), progress, ct);
+            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, options, pipeline, fitted, heldOut.Length),
+            options.SaveMapsPath, progress, ct);
     }
 
     /// <summary>
@@ -68,20 +69,23 @@ public static class CategoryEvaluator
             ["device"] = detector.Pipeline.Device.ToString(),
         };
         return Measure(category, detector, gallerySize, m.TrainingImageCount, m.Calibration.HeldOutImages.Count, m.CandidateCount, m.VectorCount, m.Dimension,
-            (0, 0, 0), settings, progress, ct);
+            (0, 0, 0), settings, saveMapsPath: null, progress, ct);
     }
 
-    /// <summary>The test split through <paramref name="detector"/>, the metrics, and at its thresholds the verdicts and regions.</summary>
+    /// <summary>
+    /// The test split through <paramref name="detector"/>, the metrics, and at its thresholds the verdicts and regions;
+    /// with <paramref name="saveMapsPath"/>, every anomaly map into one .npy file.
+    /// </summary>
     private static EvaluationResult Measure(MvtecCategory category, PatchCoreDetector detector, int gallerySize, int trainImages, int heldOut,
         long candidates, long bankVectors, int dimension, (double Features, double Coreset, double Index) build, IReadOnlyDictionary<string, string> settings,
-        IProgress<BuildProgress>? progress, CancellationToken ct)
+        string? saveMapsPath, IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         var test = category.Test;
         var labels = test.Select(t => t.IsAnomalous).ToArray();
         var pixels = category.HasMasks ? new PixelScoreAccumulator() : null;
         var regions = category.HasMasks && detector.Thresholds.Pixel is not null ? new RegionTally() : null;
         var sw = Stopwatch.StartNew();
-        using var maps = options.SaveMapsPath is { } npy ? new NpyMapWriter(npy, test.Count) : null;
+        using var maps = saveMapsPath is { } npy ? new NpyMapWriter(npy, test.Count) : null;
         var images = ScoreTestSplit(detector, test, pixels, regions, maps, progress, ct);
         double scorePerImage = sw.Elapsed.TotalSeconds / Math.Max(1, test.Count);
         float[] scores = images.Select(i => (float)i.Score).ToArray();
