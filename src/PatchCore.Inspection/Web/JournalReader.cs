@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PatchCore.Inspection.Observability;
+using PatchCore.Inspection.Outbox;
 
 namespace PatchCore.Inspection.Web;
 
@@ -33,6 +34,7 @@ public sealed class JournalReader : IDisposable
     private static readonly byte[] LineStart = "{\"id\":\""u8.ToArray();
 
     private readonly string _path;
+    private readonly JournalTail _lines;
     private readonly ILogger _log;
     private readonly object _lock = new();
     private readonly List<JournalEntry> _recent = [];
@@ -46,6 +48,7 @@ public sealed class JournalReader : IDisposable
     public JournalReader(string path, ILogger<JournalReader> log)
     {
         _path = path;
+        _lines = new JournalTail(path);
         _log = log;
     }
 
@@ -210,33 +213,22 @@ public sealed class JournalReader : IDisposable
     private List<JournalEntry> ReadEntries(long from, long to, int limit, Action<long>? consumed = null)
     {
         var entries = new List<JournalEntry>();
-        if (from >= to) return entries;
-        using var stream = Open();
-        byte[] buffer = new byte[1 << 16];
-        int filled = 0;
-        long bufferStart = from;
-        while (entries.Count < limit && bufferStart + filled < to)
+        while (entries.Count < limit && from < to)
         {
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
-            int got = ReadAt(stream, bufferStart + filled, buffer.AsSpan(filled, (int)Math.Min(buffer.Length - filled, to - bufferStart - filled)));
-            if (got == 0) break;
-            filled += got;
-            int used = 0;
-            while (entries.Count < limit)
+            // The journal's one line reader (the MQTT publisher's too); lines that are not records are skipped.
+            var lines = _lines.Read(from, to, Math.Min(limit - entries.Count, ReadLines));
+            if (lines.Count == 0) break;
+            foreach (var line in lines)
             {
-                int newline = buffer.AsSpan(used, filled - used).IndexOf((byte)'\n');
-                if (newline < 0) break;
-                long offset = bufferStart + used, end = offset + newline + 1;
-                if (Parse(buffer.AsSpan(used, newline), offset, end) is { } entry) entries.Add(entry);
-                consumed?.Invoke(end);
-                used += newline + 1;
+                if (Parse(line.Bytes.Span, line.Start, line.End) is { } entry) entries.Add(entry);
+                consumed?.Invoke(line.End);
             }
-            Array.Copy(buffer, used, buffer, 0, filled - used);
-            filled -= used;
-            bufferStart += used;
+            from = lines[^1].End;
         }
         return entries;
     }
+
+    private const int ReadLines = 4096;
 
     private static JournalEntry? ReadLine(FileStream stream, long offset, long limit)
     {

@@ -1,4 +1,4 @@
-namespace PatchCore.Inspection.Publishing;
+namespace PatchCore.Inspection.Outbox;
 
 /// <summary>
 /// Reads results.jsonl from a byte offset, whole lines only (a line without its newline is an append still in progress,
