@@ -22,7 +22,7 @@ namespace PatchCore.Core;
 /// kept where the files are gone) plus a held-out share of the new images.
 /// </para>
 /// <para>
-/// What it is equivalent to: exactly the same greedy (the blocked loop, <see cref="BlockedGreedyCoreset.Extend"/>)
+/// What it is equivalent to: exactly the same greedy (the blocked loop of a build, <see cref="CoresetSampler.Extend"/>)
 /// continued from the old centres over the new candidates; every new patch ends within the radius, and every old one
 /// already was, so the new bank covers all the images it has seen at the build's radius. Where it differs from a
 /// rebuild over old and new images: the old candidates are gone, so old regions are never chosen again (an old
@@ -52,29 +52,9 @@ public static class PatchCoreBankUpdater
         var (bankImages, heldOut) = options.SplitHoldOut();
         var added = Identify(bankImages, heldOut);
 
-        FeaturePipeline pipeline;
-        try
-        {
-            pipeline = new FeaturePipeline(ModelOptions.OfBank(m, options.WeightsPath, options.Device, options.BatchSize, options.WorkBudgetBytes, options.MaxPixels, options.DecodeParallelism));
-        }
-        catch (PatchCoreException ex) when (ex is not BankFileException)
-        {
-            throw new BankFileException(parentPath, $"cannot set up the bank's backbone '{m.Backbone}': {ex.Message}", ex);
-        }
-        using var _ = pipeline;
-        PatchCoreDetector.CheckFits(pipeline, m, parentPath);
-
+        using var pipeline = OpenPipeline(options, m, parentPath);
         var sw = Stopwatch.StartNew();
-        using var store = new CandidateStore(m.Dimension, new CandidateStoreOptions
-        {
-            ProjectionDim = m.Coreset.ProjectionDimension,
-            Seed = m.Coreset.Seed,
-            Device = pipeline.Device,
-            RowStorage = options.CandidateRows,
-        });
-        PatchCoreBankBuilder.AppendFeatures(store, pipeline, bankImages, m.Roi, progress, ct);
-        if (store.Count == 0)
-            throw new PatchCoreException($"The new images have no patch inside the bank's region of interest ({bankImages.Length} images): nothing to add.");
+        using var store = Embed(pipeline, m, bankImages, options, progress, ct);
         var featureTime = sw.Elapsed;
 
         sw.Restart();
@@ -82,10 +62,7 @@ public static class PatchCoreBankUpdater
         IProgress<double>? coresetProgress = progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1)));
         float[] bankRows = store.Project(parent.Vectors); // [K, D] -> [K, P]: the bank's centres in the store's own projection
         var selection = CoresetSampler.Extend(store, bankRows, maxCount, stopAt, m.Coreset.Seed, coresetProgress, ct);
-        float[] addedRows = store.ReadRows(selection.Indices);
-        var vectors = new float[parent.Vectors.Length + addedRows.Length]; // [K + added, D]: the old vectors first, unchanged
-        parent.Vectors.CopyTo(vectors, 0);
-        addedRows.CopyTo(vectors, parent.Vectors.Length);
+        float[] vectors = [.. parent.Vectors, .. store.ReadRows(selection.Indices)]; // [K + added, D]: the old vectors first, unchanged
         var coresetTime = sw.Elapsed;
 
         sw.Restart();
@@ -94,50 +71,30 @@ public static class PatchCoreBankUpdater
         progress?.Report(new BuildProgress("index", 1, 1));
         var indexTime = sw.Elapsed;
 
-        double? radius = m.Coreset.CoverageRadius is double r ? Math.Max(r, selection.LargestRemaining) : null;
-        var metadata = m with
+        var update = new BankUpdate
         {
-            Coreset = m.Coreset with { CoverageRadius = radius },
-            IndexFactory = indexFactory,
-            VectorCount = vectors.Length / m.Dimension,
-            CandidateCount = m.CandidateCount + store.Count,
-            TrainingImageCount = m.TrainingImageCount + bankImages.Length,
-            TrainingImages = [.. m.TrainingImages, .. bankImages.Select(Path.GetFileName)!],
-            CreatedUtc = DateTimeOffset.UtcNow,
-            Updates =
-            [
-                .. m.Updates,
-                new BankUpdate
-                {
-                    ParentId = parent.Checksum,
-                    ParentFile = Path.GetFileName(parentPath),
-                    UpdatedUtc = DateTimeOffset.UtcNow,
-                    Added = added,
-                    VectorsBefore = m.VectorCount,
-                    VectorsAdded = selection.Indices.Length,
-                    Candidates = store.Count,
-                    Rule = rule,
-                },
-            ],
+            ParentId = parent.Checksum,
+            ParentFile = Path.GetFileName(parentPath),
+            UpdatedUtc = DateTimeOffset.UtcNow,
+            Added = added,
+            VectorsBefore = m.VectorCount,
+            VectorsAdded = selection.Indices.Length,
+            Candidates = store.Count,
+            Rule = rule,
         };
+        var metadata = Updated(m, update, selection, indexFactory, vectors.Length / m.Dimension, bankImages);
 
         sw.Restart();
         var heldOutImages = Inherited(m.Calibration)
             .Concat(heldOut.Select((p, i) => HeldOutImage.At(p) with { Sha256 = added[bankImages.Length + i].Sha256 }))
             .ToArray();
-        Calibration calibration;
-        var inMemory = new MemoryBankContent(metadata, vectors, indexBytes) { Checksum = "in-memory" };
-        using (var detector = PatchCoreDetector.FromContent(pipeline, ownsPipeline: false, inMemory, "(updated bank in memory)", new DetectorOptions { Scoring = options.Scoring }))
-            calibration = ThresholdCalibrator.Calibrate(detector, heldOutImages, options.Rules, m.Calibration, progress, ct);
+        var calibration = Calibrate(pipeline, new MemoryBankContent(metadata, vectors, indexBytes) { Checksum = "in-memory" }, heldOutImages, options, progress, ct);
         metadata = metadata with { Calibration = calibration };
         var calibrationTime = sw.Elapsed;
 
         ct.ThrowIfCancellationRequested();
         int? version = null;
-        if (outPath is null)
-        {
-            (outPath, version) = PrepareVersion(series, parentPath, parent.Checksum);
-        }
+        if (outPath is null) (outPath, version) = PrepareVersion(series, parentPath, parent.Checksum);
         string id = MemoryBankFile.Write(outPath, metadata, vectors, indexBytes, overwrite: version is null);
         if (version is int v) BankVersions.SetCurrent(series, v);
 
@@ -157,7 +114,7 @@ public static class PatchCoreBankUpdater
             Rule = rule,
             ParentCoverageRadius = m.Coreset.CoverageRadius,
             LargestRemaining = selection.LargestRemaining,
-            CoverageRadius = radius,
+            CoverageRadius = metadata.Coreset.CoverageRadius,
             OldThresholds = ThresholdsOf(m.Calibration),
             NewThresholds = ThresholdsOf(calibration),
             HeldOutScored = heldOutImages.Length - calibration.CarriedOver.Count,
@@ -167,6 +124,77 @@ public static class PatchCoreBankUpdater
             IndexTime = indexTime,
             CalibrationTime = calibrationTime,
         };
+    }
+
+    /// <summary>The bank's own backbone, weights and geometry; a bank whose backbone cannot be set up is named.</summary>
+    private static FeaturePipeline OpenPipeline(UpdateOptions options, BankMetadata m, string bankPath)
+    {
+        FeaturePipeline pipeline;
+        try
+        {
+            pipeline = new FeaturePipeline(ModelOptions.OfBank(m, options.WeightsPath, options.Device, options.BatchSize, options.WorkBudgetBytes, options.MaxPixels, options.DecodeParallelism));
+        }
+        catch (PatchCoreException ex) when (ex is not BankFileException)
+        {
+            throw new BankFileException(bankPath, $"cannot set up the bank's backbone '{m.Backbone}': {ex.Message}", ex);
+        }
+        try
+        {
+            PatchCoreDetector.CheckFits(pipeline, m, bankPath);
+            return pipeline;
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The new images' patches [N, D] (inside the bank's region of interest), projected as the bank's were.</summary>
+    private static CandidateStore Embed(FeaturePipeline pipeline, BankMetadata m, string[] bankImages, UpdateOptions options,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
+        var store = new CandidateStore(m.Dimension, new CandidateStoreOptions
+        {
+            ProjectionDim = m.Coreset.ProjectionDimension,
+            Seed = m.Coreset.Seed,
+            Device = pipeline.Device,
+            RowStorage = options.CandidateRows,
+        });
+        try
+        {
+            PatchCoreBankBuilder.AppendFeatures(store, pipeline, bankImages, m.Roi, progress, ct);
+            if (store.Count == 0)
+                throw new PatchCoreException($"The new images have no patch inside the bank's region of interest ({bankImages.Length} images): nothing to add.");
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The parent's metadata with the added vectors, images and lineage entry <paramref name="update"/>.</summary>
+    private static BankMetadata Updated(BankMetadata m, BankUpdate update, CoresetSelection selection, string indexFactory, int vectorCount, string[] bankImages) => m with
+    {
+        // The radius the new bank covers everything it has seen at: the parent's, unless a count stopped above it.
+        Coreset = m.Coreset with { CoverageRadius = m.Coreset.CoverageRadius is double r ? Math.Max(r, selection.LargestRemaining) : null },
+        IndexFactory = indexFactory,
+        VectorCount = vectorCount,
+        CandidateCount = m.CandidateCount + update.Candidates,
+        TrainingImageCount = m.TrainingImageCount + bankImages.Length,
+        TrainingImages = [.. m.TrainingImages, .. bankImages.Select(Path.GetFileName)!],
+        CreatedUtc = update.UpdatedUtc,
+        Updates = [.. m.Updates, update],
+    };
+
+    /// <summary>Thresholds from good images only, through the one scoring path against the new bank (still in memory).</summary>
+    private static Calibration Calibrate(FeaturePipeline pipeline, MemoryBankContent bank, HeldOutImage[] heldOut, UpdateOptions options,
+        IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
+        using var detector = PatchCoreDetector.FromContent(pipeline, ownsPipeline: false, bank, "(updated bank in memory)", new DetectorOptions { Scoring = options.Scoring });
+        return ThresholdCalibrator.Calibrate(detector, heldOut, options.Rules, bank.Metadata.Calibration, progress, ct);
     }
 
     /// <summary>Refuses an update the bank cannot take: a model option that is not the bank's, or no rule for how many vectors to add.</summary>
