@@ -26,6 +26,9 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<ResultPublisher>();
         services.AddSingleton<StatusReporter>();
         services.AddHostedService<MqttPublishing>();
+        // Images in (Inspection:Mqtt:Intake): its own connection with a persistent session; stops after the worker too.
+        services.AddSingleton<Intake.MqttIntakeMetrics>();
+        services.AddHostedService<Intake.MqttImageIntake>();
         return services;
     }
 }
