@@ -177,6 +177,37 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
     }
 
     [BrokerFact]
+    public async Task TheBrokerHandsNoMoreThanTheReceiveMaximumWhileNothingIsAcknowledged()
+    {
+        using var broker = MosquittoBroker.Start();
+        using var folders = FakeDaemon.NewFolders("A");
+        using var release = new ManualResetEventSlim();
+        await using var daemon = await FakeDaemon.StartAsync(folders, output, IntakeArgs(broker, "--Inspection:Mqtt:IntakeReceiveMaximum=4"));
+        await WaitSubscribed(daemon);
+        daemon.Script.BeforeScoring = _ => release.Wait(TimeSpan.FromSeconds(30));
+        await using var camera = await TestPublisher.ConnectAsync(broker.Port);
+        for (int i = 0; i < 12; i++) await camera.PublishAsync($"{Prefix}/images/default", "0.1", ("name", $"p{i}.png"), ("messageId", $"p-{i}"));
+        await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.ReceivedName) >= 4, "4 messages received");
+        await Task.Delay(1000);
+        output.WriteLine($"received while nothing was acknowledged: {Counter(daemon, MqttIntakeMetrics.ReceivedName)}");
+        Assert.Equal(4, Counter(daemon, MqttIntakeMetrics.ReceivedName));
+        // Flowing: each acknowledgement lets one more in, never more than 4 at once.
+        daemon.Script.BeforeScoring = _ => Thread.Sleep(50);
+        release.Set();
+        for (int i = 12; i < 40; i++) await camera.PublishAsync($"{Prefix}/images/default", "0.1", ("name", $"p{i}.png"), ("messageId", $"p-{i}"));
+        long most = 0;
+        while (folders.Records().Count < 40)
+        {
+            most = Math.Max(most, Counter(daemon, MqttIntakeMetrics.HeldName));
+            await Task.Delay(5);
+        }
+        // Not asserted: Debian's Mosquitto 2.0 keeps the limit only until acknowledgements flow (measured: up to 29
+        // held with a limit of 4); the README says so. Every message still gets its record and its acknowledgement.
+        output.WriteLine($"most held at once while flowing (IntakeReceiveMaximum 4): {most}");
+        await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.AcknowledgedName) == 40, "40 acknowledgements");
+    }
+
+    [BrokerFact]
     public async Task ADeadBrokerDelaysNeitherTheStartNorFolderImagesAndTheIntakeConnectsWhenItComes()
     {
         using var broker = MosquittoBroker.Start();
