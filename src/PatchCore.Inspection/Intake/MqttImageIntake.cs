@@ -47,7 +47,6 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
     public const string NameProperty = "name", MessageIdProperty = "messageId";
     private const int MaxMetadata = 16, MaxMetadataValue = 512;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     private readonly MqttOptions _options;
     private readonly IServiceProvider _services;
@@ -383,11 +382,10 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
     {
         await _started.DisposeAsync().ConfigureAwait(false);
         if (_running is null || _client is null) return;
-        Task[] acks;
-        lock (_lock) acks = [.. _acks];
-        // Acknowledgements of records already durable go out first (milliseconds); the others give up at the cancel.
-        await Task.WhenAll(acks).WaitAsync(StopGrace, cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        // The worker has stopped (it stops first): every record this run will write is written, and the acknowledgements
+        // of those go out now; the others give up at the cancel and come again at the next start.
         await _stop.CancelAsync().ConfigureAwait(false);
+        Task[] acks;
         try { await _running.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
         lock (_lock) acks = [.. _acks];
