@@ -80,6 +80,12 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
         _log = log;
     }
 
+    /// <summary>
+    /// For tests: true for a submission id leaves its message unacknowledged after its record is durable, as a daemon
+    /// that dies between the fsync and the PUBACK does.
+    /// </summary>
+    internal Func<string, bool>? HoldAcknowledgement { get; set; }
+
     /// <summary>The shared subscription: <c>$share/GROUP/PREFIX/images/+</c>.</summary>
     public static string FilterFor(MqttOptions options) => $"$share/{options.Group}/{options.TopicPrefix}/images/+";
 
@@ -270,7 +276,7 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
         if (_deliveries.Find(identity) is { } known)
         {
             // Delivered again (after a crash, a reconnect) or sent twice: this daemon took it already.
-            _log.MqttIntakeRedelivery(identity, topic, known.SubmissionId);
+            _log.MqttIntakeRedelivery(identity, topic, known.SubmissionId, known.Pending is { IsCompleted: false } ? "waiting for its record" : "recorded");
             Track(AcknowledgeAsync(delivery, identity, known.SubmissionId, known.Pending, redelivery: true));
             return;
         }
@@ -346,6 +352,11 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
                 _metrics.OnLeft(); // the daemon stops before the record: the message comes again at the next start
                 return;
             }
+        }
+        if (HoldAcknowledgement?.Invoke(id) == true)
+        {
+            _metrics.OnLeft();
+            return;
         }
         if (delivery.Generation != Volatile.Read(ref _generation) || _client is not { IsConnected: true })
         {

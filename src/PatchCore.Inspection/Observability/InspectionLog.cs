@@ -220,8 +220,8 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 823, Level = LogLevel.Debug, Message = "MQTT intake: {Topic} ({Size} bytes, message {MessageId}) taken as submission {Id}")]
     public static partial void MqttIntakeTaken(this ILogger log, string topic, int size, string messageId, string id);
 
-    [LoggerMessage(EventId = 824, Level = LogLevel.Information, Message = "MQTT intake: message {MessageId} on {Topic} came again; it is submission {Id} of this daemon, acknowledged without a second record")]
-    public static partial void MqttIntakeRedelivery(this ILogger log, string messageId, string topic, string id);
+    [LoggerMessage(EventId = 824, Level = LogLevel.Information, Message = "MQTT intake: message {MessageId} on {Topic} came again; it is submission {Id} of this daemon ({State}), acknowledged without a second record")]
+    public static partial void MqttIntakeRedelivery(this ILogger log, string messageId, string topic, string id, string state);
 
     [LoggerMessage(EventId = 825, Level = LogLevel.Warning, Message = "MQTT intake: message {MessageId} on {Topic}: user property '{Key}' not kept: {Problem}")]
     public static partial void MqttIntakePropertyDropped(this ILogger log, string messageId, string topic, string key, string problem);

@@ -75,8 +75,11 @@ public sealed class MqttIntakeGroupTests(BankFixture bank, ITestOutputHelper out
             // 3. Every image gets a record.
             await Eventually.True(() => MessageIds(a).Concat(MessageIds(b)).Distinct().Count() >= Total, "a record for every image", TimeSpan.FromMinutes(4));
             await Task.Delay(1500); // a redelivery that would make a second record has its chance
-            output.WriteLine($"after the restart: A {a.Records().Count}, B {b.Records().Count}; A's log:\n" +
-                string.Join('\n', daemonA.Log.Split('\n').Where(l => l.Contains("MQTT intake", StringComparison.Ordinal))));
+            string[] redeliveries = daemonA.Log.Split('\n').Where(l => l.Contains("came again", StringComparison.Ordinal)).ToArray();
+            output.WriteLine($"after the restart: A {a.Records().Count}, B {b.Records().Count}; redeliveries to A recognised: {redeliveries.Length}, " +
+                $"{redeliveries.Count(l => l.Contains("(recorded)", StringComparison.Ordinal))} of them already recorded when they came again (before the kill, or from a ticket just after the restart), " +
+                $"{redeliveries.Count(l => l.Contains("(waiting for its record)", StringComparison.Ordinal))} still waiting for their record; A's intake log:\n" +
+                string.Join('\n', daemonA.Log.Split('\n').Where(l => l.Contains("MQTT intake", StringComparison.Ordinal) && !l.Contains("came again", StringComparison.Ordinal))));
         }
         finally
         {

@@ -176,6 +176,34 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
         Assert.Equal(["a.png", "b.png", "c.png"], folders.Records().Select(r => r.GetProperty("originalName").GetString()));
     }
 
+    private static MqttImageIntake Intake(FakeDaemon daemon) =>
+        daemon.Host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<MqttImageIntake>().Single();
+
+    [BrokerFact]
+    public async Task ADaemonThatDiesBetweenTheRecordAndThePubackGetsTheMessageAgainAndWritesNoSecondRecord()
+    {
+        using var broker = MosquittoBroker.Start();
+        using var folders = FakeDaemon.NewFolders("A");
+        await using var camera = await TestPublisher.ConnectAsync(broker.Port);
+        await using (var daemon = await FakeDaemon.StartAsync(folders, output, IntakeArgs(broker)))
+        {
+            await WaitSubscribed(daemon);
+            Intake(daemon).HoldAcknowledgement = _ => true; // the record is fsynced, the PUBACK never leaves
+            await camera.PublishAsync($"{Prefix}/images/default", "0.3", ("name", "window.png"), ("messageId", "w-1"));
+            await folders.WaitForRecords(1, TimeSpan.FromSeconds(20));
+            await Task.Delay(300);
+            Assert.Equal(0, Counter(daemon, MqttIntakeMetrics.AcknowledgedName));
+        }
+        await using (var daemon = await FakeDaemon.StartAsync(folders, output, IntakeArgs(broker)))
+        {
+            await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.AcknowledgedName) == 1, "the redelivery acknowledged");
+            Assert.Equal(1, Counter(daemon, MqttIntakeMetrics.RedeliveredName));
+            Assert.Contains("(recorded)", daemon.Events(824).Single().Message);
+            await Task.Delay(500);
+            Assert.Single(folders.Records());
+        }
+    }
+
     [BrokerFact]
     public async Task TheBrokerHandsNoMoreThanTheReceiveMaximumWhileNothingIsAcknowledged()
     {
