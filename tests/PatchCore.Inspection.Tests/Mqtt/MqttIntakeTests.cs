@@ -205,6 +205,51 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
     }
 
     [BrokerFact]
+    public async Task WhenTheSessionOfADaemonThatDiedInTheWindowExpiresAnotherMemberMayRecordItAgainWithTheSameHashAndMessageId()
+    {
+        using var broker = MosquittoBroker.Start();
+        using var folders = FakeDaemon.NewFolders("A");
+        using var other = FakeDaemon.NewFolders("A");
+        await using var camera = await TestPublisher.ConnectAsync(broker.Port);
+        await using var b = await FakeDaemon.StartAsync(other, output, IntakeArgs(broker));
+        await WaitSubscribed(b);
+        b.Script.BeforeScoring = _ => { };
+        await using (var a = await FakeDaemon.StartAsync(folders, output, IntakeArgs(broker, "--Inspection:Mqtt:IntakeSessionExpirySeconds=1")))
+        {
+            await WaitSubscribed(a);
+            Intake(a).HoldAcknowledgement = _ => true;
+            // The broker alternates between the members: publish until A has taken one.
+            for (int i = 0; folders.Records().Count == 0 && i < 10; i++)
+            {
+                await camera.PublishAsync($"{Prefix}/images/default", "0.3", ("name", $"w{i}.png"), ("messageId", $"w-{i}"));
+                await Task.Delay(300);
+            }
+            await folders.WaitForRecords(1, TimeSpan.FromSeconds(20));
+        }
+        // A is gone for good and its session expires (1 s): where does its unacknowledged message go?
+        var mine = folders.Records().Single();
+        string messageId = mine.GetProperty("submission").GetProperty("messageId").GetString()!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        JsonElement? again = null;
+        while (DateTime.UtcNow < deadline && again is null)
+        {
+            again = other.Records().Cast<JsonElement?>().FirstOrDefault(r => r!.Value.GetProperty("submission").GetProperty("messageId").GetString() == messageId);
+            await Task.Delay(200);
+        }
+        if (again is { } second)
+        {
+            // The documented duplicate: a second record in the other outbox, recognisable by hash and message id only.
+            Assert.Equal(mine.GetProperty("sha256").GetString(), second.GetProperty("sha256").GetString());
+            Assert.NotEqual(mine.GetProperty("id").GetString(), second.GetProperty("id").GetString());
+            Assert.False(second.TryGetProperty("duplicateOf", out _));
+        }
+        output.WriteLine(again is null
+            ? $"Mosquitto did not hand message {messageId} to the other member within 8 s of the session's expiry: one record (A's)"
+            : $"message {messageId}: recorded by A (died before its PUBACK, session expired) and again by B: same sha256 and messageId, two record ids");
+        Assert.Single(folders.Records());
+    }
+
+    [BrokerFact]
     public async Task TheBrokerHandsNoMoreThanTheReceiveMaximumWhileNothingIsAcknowledged()
     {
         using var broker = MosquittoBroker.Start();
