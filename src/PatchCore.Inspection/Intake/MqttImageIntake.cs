@@ -154,6 +154,9 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
 
     private async Task ConnectAsync(MqttClientOptions options, CancellationToken stop)
     {
+        // Before the CONNECT: a session's redeliveries may arrive before ConnectAsync returns, and they belong to this
+        // connection (an acknowledgement is only ever sent on the connection its message came on).
+        Interlocked.Increment(ref _generation);
         MqttClientConnectResult result;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
         {
@@ -169,7 +172,6 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
         }
         if (result.ResultCode != MqttClientConnectResultCode.Success)
             throw new MqttCommunicationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
-        Interlocked.Increment(ref _generation);
         // Subscribed again on every connection (a no-op for a session that kept it), so a broker that lost its
         // persistence does not leave the daemon connected and deaf.
         var subscribe = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(f => f.WithTopic(_filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)).Build();

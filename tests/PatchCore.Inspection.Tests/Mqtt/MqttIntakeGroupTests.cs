@@ -76,6 +76,8 @@ public sealed class MqttIntakeGroupTests(BankFixture bank, ITestOutputHelper out
             await Eventually.True(() => MessageIds(a).Concat(MessageIds(b)).Distinct().Count() >= Total, "a record for every image", TimeSpan.FromMinutes(4));
             await Task.Delay(1500); // a redelivery that would make a second record has its chance
             string[] redeliveries = daemonA.Log.Split('\n').Where(l => l.Contains("came again", StringComparison.Ordinal)).ToArray();
+            // Acknowledged on the connection they came on (none given up as from an older connection, event 830).
+            Assert.DoesNotContain("the connection its message came on is gone", daemonA.Log);
             output.WriteLine($"after the restart: A {a.Records().Count}, B {b.Records().Count}; redeliveries to A recognised: {redeliveries.Length}, " +
                 $"{redeliveries.Count(l => l.Contains("(recorded)", StringComparison.Ordinal))} of them already recorded when they came again (before the kill, or from a ticket just after the restart), " +
                 $"{redeliveries.Count(l => l.Contains("(waiting for its record)", StringComparison.Ordinal))} still waiting for their record; A's intake log:\n" +

@@ -128,6 +128,7 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
             await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.AcknowledgedName) == 1, "the redelivery acknowledged");
             Assert.Equal(1, Counter(daemon, MqttIntakeMetrics.RedeliveredName));
             Assert.Single(daemon.Events(824));
+            Assert.Empty(daemon.Events(830)); // acknowledged on the connection it came on
             await Task.Delay(500);
             var records = folders.Records();
             Assert.Equal(["held.png", "stopped.png"], records.Select(r => r.GetProperty("originalName").GetString()));
@@ -199,6 +200,7 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
             await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.AcknowledgedName) == 1, "the redelivery acknowledged");
             Assert.Equal(1, Counter(daemon, MqttIntakeMetrics.RedeliveredName));
             Assert.Contains("(recorded)", daemon.Events(824).Single().Message);
+            Assert.Empty(daemon.Events(830));
             await Task.Delay(500);
             Assert.Single(folders.Records());
         }
