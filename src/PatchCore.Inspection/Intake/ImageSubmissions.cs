@@ -11,7 +11,7 @@ using PatchCore.Inspection.Processing;
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>
-/// Takes images from programs (the HTTP API; later MQTT) into the daemon's one path: the bytes become a file in the
+/// Takes images from programs (the HTTP API, MQTT messages through <see cref="MqttImageIntake"/>) into the daemon's one path: the bytes become a file in the
 /// product's inbox folder exactly as a well-behaved camera writes one, and the caller awaits that file's record. So a
 /// submitted image is batched with folder images, scored by the same bank, recorded in the same journal, moved to the
 /// same outbox, and survives a crash the same way.

@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>
-/// An image handed to the daemon by a program rather than dropped by a camera (an HTTP upload, later an MQTT message):
+/// An image handed to the daemon by a program rather than dropped by a camera (an HTTP upload, an MQTT message):
 /// what <see cref="ImageSubmissions.SubmitAsync"/> needs besides the bytes.
 /// </summary>
 /// <param name="Product">The product whose bank scores it ("default" for the images directly in the inbox).</param>

@@ -124,7 +124,7 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
     public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
 
-    // Submissions (images from programs: the HTTP API, later MQTT)
+    // Submissions (images from programs: the HTTP API, MQTT)
 
     [LoggerMessage(EventId = 701, Level = LogLevel.Debug, Message = "Submission {Id} accepted: {Name} for product {Product} from {Source}, {Bytes} bytes")]
     public static partial void SubmissionAccepted(this ILogger log, string id, string name, string product, string source, long bytes);
