@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Observability;
 /// <summary>
 /// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
 /// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
-/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 8xx MQTT publishing. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 80x-81x MQTT publishing, 82x-83x images in over MQTT. Kept in one place so an id is never used twice and the list doubles as the catalogue.
 /// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
 /// </summary>
 internal static partial class InspectionLog
@@ -208,6 +208,7 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "MQTT: publishing stopped by an error: {Error}; it goes on from the cursor {When}")]
     public static partial void MqttPublisherFailed(this ILogger log, Exception exception, string error, string when);
 
+    // Images in over MQTT (the intake's own connection)
     [LoggerMessage(EventId = 820, Level = LogLevel.Information, Message = "MQTT intake: connected to {Server} as {ClientId} (session kept by the broker: {SessionPresent}), subscribed to {Filter}")]
     public static partial void MqttIntakeConnected(this ILogger log, string server, string clientId, bool sessionPresent, string filter);
 
