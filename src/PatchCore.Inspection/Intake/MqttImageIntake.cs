@@ -86,6 +86,10 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
     /// </summary>
     internal Func<string, bool>? HoldAcknowledgement { get; set; }
 
+    /// <summary>What health.json says of the intake; null when it is off (or not started).</summary>
+    public MqttIntakeHealth? Health() => _client is null ? null
+        : new MqttIntakeHealth(_filter, _clientId, _client.IsConnected, _metrics.Received, _metrics.Acknowledged, _metrics.Redelivered, _metrics.Held);
+
     /// <summary>The shared subscription: <c>$share/GROUP/PREFIX/images/+</c>.</summary>
     public static string FilterFor(MqttOptions options) => $"$share/{options.Group}/{options.TopicPrefix}/images/+";
 

@@ -28,7 +28,8 @@ public static class MqttServiceCollectionExtensions
         services.AddHostedService<MqttPublishing>();
         // Images in (Inspection:Mqtt:Intake): its own connection with a persistent session; stops after the worker too.
         services.AddSingleton<Intake.MqttIntakeMetrics>();
-        services.AddHostedService<Intake.MqttImageIntake>();
+        services.AddSingleton<Intake.MqttImageIntake>(); // health.json reads it too
+        services.AddHostedService(sp => sp.GetRequiredService<Intake.MqttImageIntake>());
         return services;
     }
 }

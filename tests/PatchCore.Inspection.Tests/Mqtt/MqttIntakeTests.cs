@@ -49,6 +49,13 @@ public sealed class MqttIntakeTests(ITestOutputHelper output)
         var records = await folders.WaitForRecords(6, TimeSpan.FromSeconds(30));
         await Eventually.True(() => Counter(daemon, MqttIntakeMetrics.AcknowledgedName) == 6, "6 acknowledgements");
         Assert.Equal(0, Counter(daemon, MqttIntakeMetrics.HeldName));
+        await Eventually.True(() => folders.Health().GetProperty("mqtt").TryGetProperty("intake", out var i) && i.GetProperty("acknowledged").GetInt64() == 6,
+            "health.json: mqtt.intake.acknowledged 6");
+        var intake = folders.Health().GetProperty("mqtt").GetProperty("intake");
+        Assert.Equal($"$share/line1/{Prefix}/images/+", intake.GetProperty("subscription").GetString());
+        Assert.True(intake.GetProperty("connected").GetBoolean());
+        Assert.Equal(6, intake.GetProperty("received").GetInt64());
+        Assert.Equal(0, intake.GetProperty("held").GetInt64());
 
         JsonElement Of(string name) => records.Single(r => r.GetProperty("originalName").GetString() == name);
         var first = Of("part-0001.png");
