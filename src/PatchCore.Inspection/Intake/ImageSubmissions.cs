@@ -11,7 +11,7 @@ using PatchCore.Inspection.Processing;
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>
-/// Takes images from programs (the HTTP API; later MQTT) into the daemon's one path: the bytes become a file in the
+/// Takes images from programs (the HTTP API, MQTT messages through <see cref="MqttImageIntake"/>) into the daemon's one path: the bytes become a file in the
 /// product's inbox folder exactly as a well-behaved camera writes one, and the caller awaits that file's record. So a
 /// submitted image is batched with folder images, scored by the same bank, recorded in the same journal, moved to the
 /// same outbox, and survives a crash the same way.
@@ -38,6 +38,13 @@ public sealed partial class ImageSubmissions
 {
     /// <summary>How an inbox file made by a submission is named: <c>upload-</c> + the id (32 hex digits) + the extension.</summary>
     public const string InboxPrefix = "upload-";
+
+    /// <summary>
+    /// The inbox folder of submissions kept only to be quarantined (<see cref="Submission.Quarantine"/>): no product can
+    /// have this name (names start with a letter or a digit), so the router refuses whatever lies there, and the batch
+    /// records it with the ticket's reason.
+    /// </summary>
+    public const string QuarantineFolderName = "_refused";
 
     private const string TicketExtension = ".json", BytesExtension = ".upload";
     private const int MaxMetadata = 16, MaxMetadataValue = 512, MaxNameLength = 200;
@@ -92,17 +99,22 @@ public sealed partial class ImageSubmissions
             long size;
             await using (var file = new FileStream(bytesPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                size = await CopyBoundedAsync(content, file, cancel).ConfigureAwait(false);
-                if (size == 0) throw new SubmissionRefusedException(SubmissionRefusal.Empty, "the image is empty (no bytes)");
+                size = await CopyBoundedAsync(content, file, submission.KeepRefused, cancel).ConfigureAwait(false);
+                if (size == 0 && !submission.KeepRefused) throw new SubmissionRefusedException(SubmissionRefusal.Empty, "the image is empty (no bytes)");
                 file.Flush(flushToDisk: true);
             }
             cancel.ThrowIfCancellationRequested();
-            var ticket = new SubmissionTicket(id, submission.Product, inboxName, name, submission.Source, submission.Metadata, receivedAt);
+            var ticket = new SubmissionTicket(id, submission.Product, inboxName, name, submission.Source, submission.Metadata, receivedAt)
+            {
+                MessageId = submission.MessageId,
+                Quarantine = submission.KeepRefused ? submission.Quarantine : null,
+            };
             Durable.WriteAllBytes(ticketPath, JsonSerializer.SerializeToUtf8Bytes(ticket, RecordJson.Default.SubmissionTicket));
             // Registered before the rename: from the rename on, the batch may record it at any moment.
             waiting = new TaskCompletionSource<InspectionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiting[id] = waiting;
-            string target = Path.Combine(_layout.ProductInbox(submission.Product), inboxName);
+            string target = Path.Combine(InboxFolderOf(ticket), inboxName);
+            if (ticket.Quarantine is not null) Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Move(bytesPath, target);
             moved = true;
             Durable.FsyncFolder(Path.GetDirectoryName(target)!);
@@ -126,11 +138,47 @@ public sealed partial class ImageSubmissions
     /// </summary>
     public InboxFile Resolve(InboxFile file)
     {
-        if (file.Refusal is not null || file.IsLink || IdOf(file.Name) is not { } id) return file;
+        if (file.IsLink || IdOf(file.Name) is not { } id) return file;
         var ticket = ReadTicket(Path.Combine(_layout.UploadsFolder, id + TicketExtension));
-        if (ticket is null || ticket.Id != id || ticket.InboxName != file.Name || ticket.Product != file.Product) return file;
+        if (ticket is null || ticket.Id != id || ticket.InboxName != file.Name) return file;
+        if (ticket.Quarantine is { } reason)
+        {
+            // Kept only to be quarantined: the router refused it for its folder; the record says why it came.
+            return Path.GetDirectoryName(file.Path) == Path.Combine(_layout.Inbox, QuarantineFolderName)
+                ? file with { Name = ticket.OriginalName, ReceivedAt = ticket.ReceivedAt, Submission = ticket, Refusal = reason, Product = null }
+                : file;
+        }
+        if (file.Refusal is not null || ticket.Product != file.Product) return file;
         return file with { Name = ticket.OriginalName, ReceivedAt = ticket.ReceivedAt, Submission = ticket };
     }
+
+    /// <summary>
+    /// The record of an accepted submission of an earlier run (or of this one) whose ticket is still there: completes
+    /// with its record once its batch is committed. Null when its ticket is gone, that is when it was recorded already
+    /// (or never accepted). Used by the MQTT intake to acknowledge a message that was redelivered after a crash once the
+    /// image it carried before the crash is recorded, without a second submission.
+    /// </summary>
+    public Task<InspectionRecord>? Track(string id)
+    {
+        var waiting = _waiting.GetOrAdd(id, _ => new TaskCompletionSource<InspectionRecord>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Registered first, looked at second: a record committed in between has removed its ticket after this registration.
+        if (File.Exists(Path.Combine(_layout.UploadsFolder, id + TicketExtension))) return waiting.Task;
+        if (_waiting.TryRemove(new KeyValuePair<string, TaskCompletionSource<InspectionRecord>>(id, waiting))) return waiting.Task.IsCompleted ? waiting.Task : null;
+        return waiting.Task;
+    }
+
+    /// <summary>The tickets of submissions accepted and not yet recorded (this run's and, after a crash, earlier runs').</summary>
+    public IReadOnlyList<SubmissionTicket> Tickets()
+    {
+        if (!Directory.Exists(_layout.UploadsFolder)) return [];
+        var tickets = new List<SubmissionTicket>();
+        foreach (string path in Directory.EnumerateFiles(_layout.UploadsFolder, "*" + TicketExtension))
+            if (ReadTicket(path) is { } ticket && ticket.Id == Path.GetFileNameWithoutExtension(path)) tickets.Add(ticket);
+        return tickets;
+    }
+
+    private string InboxFolderOf(SubmissionTicket ticket) =>
+        ticket.Quarantine is not null ? Path.Combine(_layout.Inbox, QuarantineFolderName) : _layout.ProductInbox(ticket.Product);
 
     /// <summary>Called once a batch is committed (records durable, images moved): each submission among them is done (its ticket goes) and its caller gets its record.</summary>
     public void Recorded(IEnumerable<InspectionRecord> records)
@@ -176,7 +224,7 @@ public sealed partial class ImageSubmissions
                 Durable.TryDelete(ticketPath);
                 continue;
             }
-            string productFolder = _layout.ProductInbox(ticket.Product);
+            string productFolder = InboxFolderOf(ticket);
             string target = Path.Combine(productFolder, ticket.InboxName);
             if (File.Exists(bytesPath))
             {
@@ -210,7 +258,9 @@ public sealed partial class ImageSubmissions
 
     private void Check(Submission submission)
     {
-        if (!_products.Contains(submission.Product))
+        if (submission.Quarantine is not null && !submission.KeepRefused)
+            throw new ArgumentException("Submission.Quarantine needs Submission.KeepRefused", nameof(submission));
+        if (submission.Quarantine is null && !_products.Contains(submission.Product))
             throw new SubmissionRefusedException(SubmissionRefusal.UnknownProduct, submission.Product == Product.DefaultName
                 ? $"there is no default product (Inspection:Bank is not set); name one of the products: {_products.NamedList}"
                 : $"there is no product '{submission.Product}' (products: {string.Join(", ", _products.All.Select(p => p.Name))})");
@@ -235,7 +285,7 @@ public sealed partial class ImageSubmissions
             throw new SubmissionRefusedException(SubmissionRefusal.NotRunning, $"the daemon is {(_fault.Error is null ? _status.State : "failed")} and takes no images");
     }
 
-    private async Task<long> CopyBoundedAsync(Stream source, FileStream target, CancellationToken cancel)
+    private async Task<long> CopyBoundedAsync(Stream source, FileStream target, bool keepOversized, CancellationToken cancel)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
@@ -245,7 +295,7 @@ public sealed partial class ImageSubmissions
             while ((read = await source.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
             {
                 total += read;
-                if (total > _options.MaxFileBytes)
+                if (total > _options.MaxFileBytes && !keepOversized)
                     throw new SubmissionRefusedException(SubmissionRefusal.TooLarge, $"the image is larger than Inspection:MaxFileBytes ({_options.MaxFileBytes} bytes)");
                 await target.WriteAsync(buffer.AsMemory(0, read), cancel).ConfigureAwait(false);
             }

@@ -7,4 +7,9 @@ namespace PatchCore.Inspection.Intake;
 /// folder images have none. The record's id is the submission's id, known to the sender from the moment it was accepted.
 /// </summary>
 public sealed record SubmissionOrigin(string Source,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata)
+{
+    /// <summary>The identity of the MQTT message that carried the image (<see cref="Submission.MessageId"/>); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageId { get; init; }
+}

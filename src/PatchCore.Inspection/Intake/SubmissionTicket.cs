@@ -12,5 +12,13 @@ namespace PatchCore.Inspection.Intake;
 public sealed record SubmissionTicket(string Id, string Product, string InboxName, string OriginalName, string Source,
     IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset ReceivedAt)
 {
-    public SubmissionOrigin Origin => new(Source, Metadata);
+    /// <summary><see cref="Submission.MessageId"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageId { get; init; }
+
+    /// <summary><see cref="Submission.Quarantine"/>: the file lies in <see cref="ImageSubmissions.QuarantineFolder"/> and its record is quarantined with this reason.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Quarantine { get; init; }
+
+    public SubmissionOrigin Origin => new(Source, Metadata) { MessageId = MessageId };
 }

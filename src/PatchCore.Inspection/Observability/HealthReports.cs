@@ -16,12 +16,15 @@ public sealed class HealthReports
     private readonly BankKeeper _banks;
     private readonly SharedBackbones _backbones;
     private readonly PublisherState? _publishing;
+    private readonly Intake.MqttImageIntake? _intake;
 
     /// <param name="publishing">The MQTT publisher's state, for the report's "mqtt"; null in a host without it.</param>
+    /// <param name="intake">The MQTT image intake, for "mqtt"'s "intake"; null in a host without it.</param>
     public HealthReports(DaemonStatus status, InspectionTotalsCollector totals, BankKeeper banks, SharedBackbones backbones,
-        PublisherState? publishing = null)
+        PublisherState? publishing = null, Intake.MqttImageIntake? intake = null)
     {
         _publishing = publishing;
+        _intake = intake;
         _status = status;
         _totals = totals;
         _banks = banks;
@@ -39,7 +42,7 @@ public sealed class HealthReports
             t.Processed, t.Ok, t.Review, t.Ng, t.Quarantined, t.Backlog, Math.Round(t.MsPerImage, 2), error?.At, error?.Message, t.Errors,
             products, Math.Round(_banks.LoadedBytes / (double)(1 << 20), 1), _banks.BudgetBytes / (double)(1 << 20), _backbones.Count)
         {
-            Mqtt = _publishing?.Health(),
+            Mqtt = _publishing?.Health() is { } mqtt ? mqtt with { Intake = _intake?.Health() } : null,
         };
     }
 }

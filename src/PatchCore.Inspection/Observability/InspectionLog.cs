@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Observability;
 /// <summary>
 /// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
 /// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
-/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 8xx MQTT publishing. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 80x-81x MQTT publishing, 82x-83x images in over MQTT. Kept in one place so an id is never used twice and the list doubles as the catalogue.
 /// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
 /// </summary>
 internal static partial class InspectionLog
@@ -124,7 +124,7 @@ internal static partial class InspectionLog
     [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Created the inbox folder {Folder} of product {Product}")]
     public static partial void ProductFolderCreated(this ILogger log, string folder, string product);
 
-    // Submissions (images from programs: the HTTP API, later MQTT)
+    // Submissions (images from programs: the HTTP API, MQTT)
 
     [LoggerMessage(EventId = 701, Level = LogLevel.Debug, Message = "Submission {Id} accepted: {Name} for product {Product} from {Source}, {Bytes} bytes")]
     public static partial void SubmissionAccepted(this ILogger log, string id, string name, string product, string source, long bytes);
@@ -207,4 +207,44 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "MQTT: publishing stopped by an error: {Error}; it goes on from the cursor {When}")]
     public static partial void MqttPublisherFailed(this ILogger log, Exception exception, string error, string when);
+
+    // Images in over MQTT (the intake's own connection)
+    [LoggerMessage(EventId = 820, Level = LogLevel.Information, Message = "MQTT intake: connected to {Server} as {ClientId} (session kept by the broker: {SessionPresent}), subscribed to {Filter}")]
+    public static partial void MqttIntakeConnected(this ILogger log, string server, string clientId, bool sessionPresent, string filter);
+
+    [LoggerMessage(EventId = 821, Level = LogLevel.Warning, Message = "MQTT intake: cannot connect to {Server} (attempt {Attempt}): {Error}; next try in {DelayMs} ms (folder images are scored meanwhile)")]
+    public static partial void MqttIntakeConnectFailed(this ILogger log, string server, int attempt, string error, int delayMs);
+
+    [LoggerMessage(EventId = 822, Level = LogLevel.Warning, Message = "MQTT intake: connection to {Server} lost: {Reason}; the {Held} messages not yet acknowledged come again after the reconnect")]
+    public static partial void MqttIntakeConnectionLost(this ILogger log, string server, string reason, long held);
+
+    [LoggerMessage(EventId = 823, Level = LogLevel.Debug, Message = "MQTT intake: {Topic} ({Size} bytes, message {MessageId}) taken as submission {Id}")]
+    public static partial void MqttIntakeTaken(this ILogger log, string topic, int size, string messageId, string id);
+
+    [LoggerMessage(EventId = 824, Level = LogLevel.Information, Message = "MQTT intake: message {MessageId} on {Topic} came again; it is submission {Id} of this daemon ({State}), acknowledged without a second record")]
+    public static partial void MqttIntakeRedelivery(this ILogger log, string messageId, string topic, string id, string state);
+
+    [LoggerMessage(EventId = 825, Level = LogLevel.Warning, Message = "MQTT intake: message {MessageId} on {Topic}: user property '{Key}' not kept: {Problem}")]
+    public static partial void MqttIntakePropertyDropped(this ILogger log, string messageId, string topic, string key, string problem);
+
+    [LoggerMessage(EventId = 826, Level = LogLevel.Warning, Message = "MQTT intake: message {MessageId} on {Topic} is kept to be quarantined: {Reason}")]
+    public static partial void MqttIntakeQuarantined(this ILogger log, string messageId, string topic, string reason);
+
+    [LoggerMessage(EventId = 827, Level = LogLevel.Error, Message = "MQTT intake: message {MessageId} on {Topic} cannot be kept: {Error}; it stays unacknowledged and is tried again in {DelayMs} ms")]
+    public static partial void MqttIntakeKeepFailed(this ILogger log, string messageId, string topic, string error, int delayMs);
+
+    [LoggerMessage(EventId = 828, Level = LogLevel.Information, Message = "MQTT intake: {Records} message identities read back from the journal's end, {Pending} submissions from MQTT still waiting for their record")]
+    public static partial void MqttIntakeRemembered(this ILogger log, int records, int pending);
+
+    [LoggerMessage(EventId = 829, Level = LogLevel.Information, Message = "MQTT intake: stopped after receiving {Received} image messages and acknowledging {Acknowledged} in this run ({Redelivered} redeliveries recognised); {Held} unacknowledged ones come again at the next start")]
+    public static partial void MqttIntakeStopped(this ILogger log, long received, long acknowledged, long redelivered, long held);
+
+    [LoggerMessage(EventId = 830, Level = LogLevel.Information, Message = "MQTT intake: submission {Id} is recorded, but the connection its message came on is gone; its redelivery will be acknowledged")]
+    public static partial void MqttIntakeAckAfterReconnect(this ILogger log, string id);
+
+    [LoggerMessage(EventId = 831, Level = LogLevel.Error, Message = "MQTT intake: the broker {Server} refused the subscription to {Filter}: {Reason}")]
+    public static partial void MqttIntakeSubscribeRefused(this ILogger log, string server, string filter, string reason);
+
+    [LoggerMessage(EventId = 832, Level = LogLevel.Warning, Message = "MQTT intake: submission {Id} left the inbox before it was recorded (removed by hand): its message is acknowledged without a record")]
+    public static partial void MqttIntakeVanished(this ILogger log, string id);
 }

@@ -11,11 +11,12 @@ using Polly.Retry;
 namespace PatchCore.Inspection.Publishing;
 
 /// <summary>
-/// The daemon's one connection to the broker (MQTT 5, clean start): connects, and after any failure or loss connects
-/// again with exponential backoff and jitter (Polly), for as long as the daemon runs. The last will is the retained
-/// <c>offline</c> status, so subscribers learn of a crash from the broker. Everything that talks MQTT goes through it:
-/// the result publisher and the status now; what must happen on every new connection (the online status now, the
-/// image subscriptions later) is registered with <see cref="OnConnected"/>.
+/// The daemon's publishing connection to the broker (MQTT 5, clean start): connects, and after any failure or loss
+/// connects again with exponential backoff and jitter (Polly), for as long as the daemon runs. The last will is the
+/// retained <c>offline</c> status, so subscribers learn of a crash from the broker. The result publisher and the status
+/// go through it; what must happen on every new connection (the online status) is registered with
+/// <see cref="OnConnected"/>. Images in (<see cref="Intake.MqttImageIntake"/>) have their own connection, with a
+/// persistent session this one must not have.
 /// </summary>
 public sealed class MqttConnection : IDisposable
 {
@@ -51,7 +52,7 @@ public sealed class MqttConnection : IDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(state.ClientId)
             // Clean start: nothing the broker kept for an earlier connection is needed, since the cursor says what to
-            // publish again. (Subscribing to images, later, will want a session that outlives a crash.)
+            // publish again. (Images in have their own connection with a session that outlives a crash: MqttImageIntake.)
             .WithCleanStart(true)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(options.KeepAliveSeconds))
             .WithTimeout(ConnectTimeout)

@@ -8,4 +8,9 @@ namespace PatchCore.Inspection.Publishing;
 public sealed record MqttHealth(
     string Server, string ClientId, string TopicPrefix, bool Connected, DateTimeOffset? ConnectedSince, long Connections,
     long Published, long Lag, long Cursor, string? LastPublishedId, DateTimeOffset? LastPublishedAt,
-    DateTimeOffset? LastErrorAt, string? LastError);
+    DateTimeOffset? LastErrorAt, string? LastError)
+{
+    /// <summary>Images in over MQTT; absent when <c>Inspection:Mqtt:Intake</c> is off.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Intake.MqttIntakeHealth? Intake { get; init; }
+}

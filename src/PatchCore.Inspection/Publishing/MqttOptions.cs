@@ -47,7 +47,34 @@ public sealed class MqttOptions
     /// <summary>How often the retained status (counts, banks, lag) is refreshed while connected.</summary>
     public int StatusIntervalMs { get; set; } = 10000;
 
+    /// <summary>
+    /// Images in: subscribe to <c>$share/GROUP/PREFIX/images/+</c> (the last level is the product) and inspect each
+    /// message's payload like an uploaded image, acknowledging it once its record is durable. Needs <see cref="Server"/>.
+    /// </summary>
+    public bool Intake { get; set; }
+
+    /// <summary>The shared subscription's group: the daemons of one group split the image stream between them.</summary>
+    public string Group { get; set; } = "patchcore";
+
+    /// <summary>How many image messages the broker may hand this daemon before their acknowledgements (MQTT 5 Receive
+    /// Maximum): the bound on images held in memory and waiting in the inbox for their record (backpressure).</summary>
+    public int IntakeReceiveMaximum { get; set; } = 32;
+
+    /// <summary>How long the broker keeps the intake's session (its subscription and the messages not yet acknowledged)
+    /// while the daemon is away; a daemon that comes back within it gets those messages again.</summary>
+    public int IntakeSessionExpirySeconds { get; set; } = 86400;
+
+    /// <summary>How many recent message identities the intake remembers (read back from the journal at start) to
+    /// recognise a redelivered message that already has a record.</summary>
+    public int IntakeRememberedMessages { get; set; } = 100_000;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Server);
+
+    public bool IntakeEnabled => Enabled && Intake;
+
+    /// <summary>The intake's own client id: <see cref="ClientIdFor"/> + <c>-images</c>, fixed across restarts so the
+    /// broker hands the session (and its unacknowledged messages) back to the same daemon.</summary>
+    public string IntakeClientIdFor(string outboxPath) => ClientIdFor(outboxPath) + "-images";
 
     /// <summary><see cref="ClientId"/>, or when empty one made from the machine name and the outbox path.</summary>
     public string ClientIdFor(string outboxPath)

@@ -17,7 +17,8 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
 
     public ValidateOptionsResult Validate(string? name, MqttOptions o)
     {
-        if (!o.Enabled) return ValidateOptionsResult.Success;
+        if (!o.Enabled)
+            return o.Intake ? ValidateOptionsResult.Fail($"{Key}Intake is true but {Key}Server is not set: images come in over MQTT only from a broker.") : ValidateOptionsResult.Success;
         var errors = new List<string>();
         string server = o.Server.Trim();
         if (Uri.CheckHostName(server) == UriHostNameType.Unknown)
@@ -31,6 +32,14 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         if (o.ReconnectMaxDelayMs < o.ReconnectDelayMs)
             errors.Add($"{Key}ReconnectMaxDelayMs ({o.ReconnectMaxDelayMs}) is below {Key}ReconnectDelayMs ({o.ReconnectDelayMs}).");
         InspectionOptionsValidator.Range(errors, o.StatusIntervalMs, 100, 86_400_000, Key + "StatusIntervalMs");
+        if (o.Intake)
+        {
+            if (string.IsNullOrEmpty(o.Group) || o.Group.IndexOfAny(['/', '+', '#', '\0']) >= 0 || Encoding.UTF8.GetByteCount(o.Group) > 256)
+                errors.Add($"{Key}Group must be 1-256 bytes without /, + or # (it is a shared subscription's name; got '{o.Group}').");
+            InspectionOptionsValidator.Range(errors, o.IntakeReceiveMaximum, 1, 65535, Key + "IntakeReceiveMaximum");
+            InspectionOptionsValidator.Range(errors, o.IntakeSessionExpirySeconds, 1, int.MaxValue, Key + "IntakeSessionExpirySeconds");
+            InspectionOptionsValidator.Range(errors, o.IntakeRememberedMessages, 1000, 10_000_000, Key + "IntakeRememberedMessages");
+        }
         if (!string.IsNullOrWhiteSpace(o.CaFile))
         {
             if (!o.UseTls) errors.Add($"{Key}CaFile is set but {Key}UseTls is false: the CA is only used over TLS.");

@@ -26,6 +26,10 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<ResultPublisher>();
         services.AddSingleton<StatusReporter>();
         services.AddHostedService<MqttPublishing>();
+        // Images in (Inspection:Mqtt:Intake): its own connection with a persistent session; stops after the worker too.
+        services.AddSingleton<Intake.MqttIntakeMetrics>();
+        services.AddSingleton<Intake.MqttImageIntake>(); // health.json reads it too
+        services.AddHostedService(sp => sp.GetRequiredService<Intake.MqttImageIntake>());
         return services;
     }
 }

@@ -125,6 +125,9 @@ public sealed partial class MosquittoBroker : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The broker's process id (for its CPU time in /proc/PID/stat).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("The broker is not running.");
+
     /// <summary>
     /// Waits for a save of the broker's persistence after <paramref name="since"/> (within a second or so with the
     /// autosave interval set here), so what changed before then (a subscription) survives a <see cref="Kill"/>.
