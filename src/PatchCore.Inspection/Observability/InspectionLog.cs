@@ -207,4 +207,39 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 814, Level = LogLevel.Error, Message = "MQTT: publishing stopped by an error: {Error}; it goes on from the cursor {When}")]
     public static partial void MqttPublisherFailed(this ILogger log, Exception exception, string error, string when);
+
+    // The operator's feedback and drift (900-949)
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Feedback: watching {Products} products' good images ({Folders}); an update starts at {MinImages} images")]
+    public static partial void FeedbackWatching(this ILogger log, int products, string folders, int minImages);
+
+    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "Product {Product}: feedback update of {Images} images started in the background: {Version} from v{Parent}")]
+    public static partial void FeedbackUpdateStarted(this ILogger log, string product, int images, string version, int parent);
+
+    [LoggerMessage(EventId = 902, Level = LogLevel.Information, Message = "Product {Product}: feedback update made v{Version} current (id {BankId}, {Added} vectors added, ng threshold {OldThreshold} -> {NewThreshold}) in {Seconds:F1} s; the switch follows between batches")]
+    public static partial void FeedbackVersionCurrent(this ILogger log, string product, int version, string bankId, long added, double oldThreshold, double newThreshold, double seconds);
+
+    [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "Product {Product}: feedback update v{Version} written but not made current: {Reason}")]
+    public static partial void FeedbackAwaitingConfirmation(this ILogger log, string product, int version, string reason);
+
+    [LoggerMessage(EventId = 904, Level = LogLevel.Information, Message = "Product {Product}: v{Version} confirmed by the operator and made current")]
+    public static partial void FeedbackConfirmed(this ILogger log, string product, int version);
+
+    [LoggerMessage(EventId = 905, Level = LogLevel.Error, Message = "Product {Product}: feedback update failed, the current bank stays: {Error}")]
+    public static partial void FeedbackUpdateFailed(this ILogger log, Exception exception, string product, string error);
+
+    [LoggerMessage(EventId = 906, Level = LogLevel.Warning, Message = "Product {Product}: feedback image {Name} moved to feedback/rejected/: {Reason}")]
+    public static partial void FeedbackImageRejected(this ILogger log, string product, string name, string reason);
+
+    [LoggerMessage(EventId = 907, Level = LogLevel.Information, Message = "Product {Product}: removed {File}, a temp file of a killed bank writer (never loaded)")]
+    public static partial void FeedbackLeftoverRemoved(this ILogger log, string product, string file);
+
+    [LoggerMessage(EventId = 908, Level = LogLevel.Error, Message = "Product {Product}: feedback: {Error}")]
+    public static partial void FeedbackError(this ILogger log, Exception exception, string product, string error);
+
+    [LoggerMessage(EventId = 920, Level = LogLevel.Warning, Message = "Product {Product}: drift {Figure:F2}: the recent good images' median score {RecentMedian:F3} is away from the calibration's median {CalibrationMedian:F3} by more than {WarnAt} x its spread (highest good score {CalibrationHigh:F3}; {Samples} recent scores): lighting, material or camera may have changed")]
+    public static partial void DriftWarning(this ILogger log, string product, double figure, double recentMedian, double calibrationMedian, double calibrationHigh, int samples, double warnAt);
+
+    [LoggerMessage(EventId = 921, Level = LogLevel.Information, Message = "Product {Product}: drift back to {Figure:F2} ({Samples} recent scores)")]
+    public static partial void DriftCleared(this ILogger log, string product, double figure, int samples);
 }

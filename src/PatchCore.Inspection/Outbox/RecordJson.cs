@@ -10,5 +10,6 @@ namespace PatchCore.Inspection.Outbox;
 [JsonSerializable(typeof(Checkpoint))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(LockHolder))]
+[JsonSerializable(typeof(Banks.FeedbackEvent))]
 [JsonSerializable(typeof(Intake.SubmissionTicket))]
 internal sealed partial class RecordJson : JsonSerializerContext;

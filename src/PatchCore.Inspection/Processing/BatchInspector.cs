@@ -26,10 +26,12 @@ public sealed class BatchInspector
     private readonly DaemonStatus _status;
     private readonly ImageSubmissions _submissions;
     private readonly ILogger<BatchInspector> _log;
+    private readonly DriftMonitor? _drift;
 
     public BatchInspector(InspectionOptions options, Layout layout, IResultLog results, IImageMover mover, IoRetry retry,
-        InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log)
+        InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log, DriftMonitor? drift = null)
     {
+        _drift = drift;
         _options = options;
         _layout = layout;
         _results = results;
@@ -79,6 +81,7 @@ public sealed class BatchInspector
         }
 
         if (records.Count > 0) await CommitAsync(records, quarantines, abort).ConfigureAwait(false);
+        if (bank is not null && records.Count > 0) _drift?.Observe(bank, records);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         _metrics.BatchDone(batch.Count, elapsed);
