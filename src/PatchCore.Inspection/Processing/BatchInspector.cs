@@ -89,6 +89,16 @@ public sealed class BatchInspector
     }
 
     /// <summary>
+    /// Journals bank switches (<see cref="BankSwitchEntry"/>) between batches, so results.jsonl says from which line on a
+    /// product's records come from its new bank. Retried like the records' append.
+    /// </summary>
+    public async Task JournalSwitchesAsync(IReadOnlyList<BankSwitchEntry> switches, CancellationToken abort)
+    {
+        if (switches.Count == 0) return;
+        await _retry.RunAsync("Journaling a bank switch in results.jsonl", () => _results.AppendEntries(switches), abort).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The records are durable before any image moves and before the metrics count them; then the moves, the folders'
     /// fsync and the checkpoint; then each submission's caller gets its record, whose image now lies where it says.
     /// </summary>

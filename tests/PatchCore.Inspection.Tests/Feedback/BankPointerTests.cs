@@ -45,5 +45,10 @@ public sealed class BankPointerTests(BankFixture bank, ITestOutputHelper output)
         Assert.Equal(bank.BankAId, folders.RecordOf("v1.png").GetProperty("bankId").GetString());
         Assert.Equal(bank.BankBId, folders.RecordOf("v2.png").GetProperty("bankId").GetString());
         Assert.Equal(bank.BankAId, folders.RecordOf("back-to-v1.png").GetProperty("bankId").GetString());
+        // Each switch is journaled in results.jsonl, between the records of the old bank and those of the new.
+        var switches = folders.BankSwitches();
+        Assert.Equal(["bottle.v2.pcbank", "bottle.v1.pcbank"], switches.Select(s => s.GetProperty("version").GetString()!));
+        Assert.Equal([bank.BankBId, bank.BankAId], switches.Select(s => s.GetProperty("toBankId").GetString()!));
+        Assert.All(switches, s => Assert.Equal("default", s.GetProperty("product").GetString()));
     }
 }

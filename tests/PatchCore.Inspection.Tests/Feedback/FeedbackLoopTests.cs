@@ -59,6 +59,8 @@ public sealed class FeedbackLoopTests(BankFixture bank, ITestOutputHelper output
         }
 
         Assert.Equal(2, BankVersions.Current(series));
+        var switched = Assert.Single(folders.BankSwitches());
+        Assert.Equal("bottle.v2.pcbank", switched.GetProperty("version").GetString());
         Assert.True(File.Exists(Path.Combine(folders.Outbox, "feedback", "used", "v2", "alarm.png")), "the fed-back image is kept under feedback/used/v2/");
         var kinds = File.ReadAllLines(Path.Combine(folders.Outbox, "feedback", "journal.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kind").GetString()!).ToArray();
