@@ -29,7 +29,7 @@ namespace PatchCore.Inspection.Banks;
 /// leaves the version written but not current until an operator creates <c>feedback/confirm</c>.
 /// One update runs at a time, for one product. Killed at any point, the pointer still names the old version (it is
 /// moved only after the new file is complete), and the images are still in <c>feedback/good/</c> (they are moved to
-/// <c>used/</c> only after the version exists), so the next start does the update again.
+/// <c>used/</c> only after the version is current, or recorded as pending), so the next start does the update again.
 /// </summary>
 public sealed class BankFeedback : BackgroundService
 {
@@ -245,7 +245,6 @@ public sealed class BankFeedback : BackgroundService
             BankId = summary.BankId, ParentId = summary.ParentId, Images = names!, VectorsAdded = summary.VectorsAdded,
             OldThreshold = oldNg, NewThreshold = newNg, Seconds = Math.Round(seconds, 2),
         };
-        MoveUsed(p, files, version);
         p.LastVersion = version;
         p.LastUpdate = (DateTimeOffset.UtcNow, seconds);
         if (oldNg is double o && newNg is double n && o > 0 && n > o * _options.MaxThresholdRise)
@@ -254,6 +253,7 @@ public sealed class BankFeedback : BackgroundService
                 $"the ng threshold would rise from {o:0.###} to {n:0.###} (x{n / o:0.##}, over Inspection:Feedback:MaxThresholdRise {_options.MaxThresholdRise:0.##}): some fed-back images may not be good. Create {p.Folders.ConfirmFile} to make v{version} current, or delete {p.Folders.PendingFile} to drop it");
             var pending = done with { Kind = "pending", Reason = reason };
             WriteAtomically(p.Folders.PendingFile, JsonSerializer.Serialize(pending, RecordJson.Default.FeedbackEvent));
+            MoveUsed(p, files, version); // after pending.json: killed in between, the images are used again after the confirmation (harmless)
             Journal(p, pending);
             p.Pending = pending;
             p.State = "awaiting-confirmation";
@@ -263,6 +263,10 @@ public sealed class BankFeedback : BackgroundService
             return;
         }
         BankVersions.SetCurrent(series, version);
+        // The images leave good/ only once their version is current: killed in between, the next start updates again
+        // with them (their patches are then covered, so it adds little), rather than leaving them used in a version
+        // that never went live.
+        MoveUsed(p, files, version);
         Journal(p, done);
         p.State = "idle";
         p.Publish();

@@ -46,16 +46,17 @@ public sealed class FeedbackCrashTests(BankFixture bank, ITestOutputHelper outpu
         {
             using var watcher = new FileSystemWatcher(bankFolder, "bottle.v*.pcbank.tmp-*");
             var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            int fired = 0;
             watcher.Created += (_, _) =>
             {
+                Volatile.Write(ref fired, 1); // before the kill: the daemon's exit must not be taken for a timeout
                 daemon.KillHard();
                 seen.TrySetResult();
             };
             watcher.EnableRaisingEvents = true;
-            var finished = await Task.WhenAny(seen.Task, daemon.Exited, Task.Delay(TimeSpan.FromMinutes(2)));
-            bool fired = seen.Task.IsCompleted;
+            await Task.WhenAny(seen.Task, daemon.Exited, Task.Delay(TimeSpan.FromMinutes(2)));
             daemon.KillHard();
-            output.WriteLine($"kill -9 {(fired ? "as the version's temp file appeared" : "on timeout (temp file not seen)")}: files {string.Join(", ", Directory.GetFiles(bankFolder).Select(Path.GetFileName))}");
+            output.WriteLine($"kill -9 {(Volatile.Read(ref fired) == 1 ? "as the version's temp file appeared" : "on timeout (temp file not seen)")}: files {string.Join(", ", Directory.GetFiles(bankFolder).Select(Path.GetFileName))}");
         }
         AssertOnlyCompleteVersionsAndV1Current(series);
         Assert.Equal(feedback.Length, Directory.GetFiles(good).Length); // the images wait for the next try
