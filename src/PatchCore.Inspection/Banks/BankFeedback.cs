@@ -85,8 +85,10 @@ public sealed class BankFeedback : BackgroundService
                     {
                         await PassAsync(p, stop).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or PatchCoreException or JsonException)
+                    catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
                     {
+                        // Whatever goes wrong here is the feedback's problem: it is reported and tried again next pass,
+                        // and scoring goes on (a fault must not stop the host, as an unhandled one in a BackgroundService would).
                         p.LastError = ($"{p.Product.MessagePrefix}feedback: {e.Message}", DateTimeOffset.UtcNow);
                         p.Publish();
                         _log.FeedbackError(e, p.Product.Name, e.Message);
@@ -224,8 +226,10 @@ public sealed class BankFeedback : BackgroundService
             p.State = "idle";
             throw;
         }
-        catch (Exception e) when (e is PatchCoreException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Any failure (a bad image the checks missed, a full disk, the native code's error): the current bank stays,
+            // and the same set of images is not tried again until it changes.
             p.State = "idle";
             p.FailedSet = files.ToHashSet(StringComparer.Ordinal);
             p.LastError = ($"{p.Product.MessagePrefix}feedback update to {Path.GetFileName(outPath)} failed: {e.Message}", DateTimeOffset.UtcNow);
@@ -296,7 +300,25 @@ public sealed class BankFeedback : BackgroundService
             return true;
         }
         int version = pending.Version ?? throw new JsonException($"{p.Folders.PendingFile} names no version");
-        BankVersions.SetCurrent(BankVersions.SeriesOf(p.Product.BankPath), version);
+        string series = BankVersions.SeriesOf(p.Product.BankPath);
+        try
+        {
+            BankVersions.SetCurrent(series, version);
+        }
+        catch (BankFileException e)
+        {
+            // The pending version cannot be made current (its file was removed or damaged): the confirmation is
+            // refused once, the pending version dropped, and feedback goes on from the current bank.
+            File.Delete(p.Folders.ConfirmFile);
+            File.Delete(p.Folders.PendingFile);
+            p.Pending = null;
+            p.State = "idle";
+            p.LastError = ($"{p.Product.MessagePrefix}confirmed v{version} cannot be made current: {e.Message}", DateTimeOffset.UtcNow);
+            p.Publish();
+            Journal(p, pending with { Kind = "failed", At = DateTimeOffset.UtcNow, Reason = e.Message });
+            _log.FeedbackUpdateFailed(e, p.Product.Name, e.Message);
+            return false;
+        }
         Journal(p, pending with { Kind = "confirmed", At = DateTimeOffset.UtcNow });
         File.Delete(p.Folders.PendingFile);
         File.Delete(p.Folders.ConfirmFile);
