@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using SixLabors.ImageSharp;
@@ -59,6 +60,25 @@ public sealed class DriftTests(BankFixture bank, ITestOutputHelper output)
             output.WriteLine($"FIGURE drift, the same images +{Brighter} brighter: {brighter}; verdicts {Verdicts(folders, "brighter-")}");
             Assert.True(brighter.GetProperty("warning").GetBoolean(), $"brighter images raise no drift warning: {brighter}");
             Assert.True(brighter.GetProperty("figure").GetDouble() > plain.GetProperty("figure").GetDouble());
+
+            // The same figure in the gauge patchcore.drift (what /metrics exports), tagged with the product.
+            var gauge = new List<(double Value, string? Product)>();
+            using (var listener = new MeterListener())
+            {
+                listener.InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Name == "patchcore.drift") l.EnableMeasurementEvents(instrument);
+                };
+                listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+                {
+                    string? product = null;
+                    foreach (var tag in tags) if (tag.Key == "product") product = tag.Value as string;
+                    lock (gauge) gauge.Add((value, product));
+                });
+                listener.Start();
+                listener.RecordObservableInstruments();
+            }
+            Assert.Contains(gauge, g => g.Product == "default" && Math.Abs(g.Value - brighter.GetProperty("figure").GetDouble()) < 1e-9);
         }
     }
 
