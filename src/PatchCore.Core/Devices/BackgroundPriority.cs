@@ -4,9 +4,11 @@ namespace PatchCore.Core.Devices;
 
 /// <summary>
 /// Lowers the calling thread's CPU priority for background work (a bank update beside live scoring). On Linux the
-/// nice value is per thread: setpriority(2) on the thread's id, and the threads it then starts (the OpenMP team of
-/// libtorch's operations called from it) inherit it. .NET's <see cref="ThreadPriority"/> is also set, which is what
-/// other platforms honour (on Linux .NET does not change the nice value for it).
+/// nice value is per thread: setpriority(2) on the thread's id; threads it starts afterwards inherit it. libtorch's
+/// intra-op worker threads are not among them: they are a pool shared with scoring, so the part of the work libtorch
+/// spreads over them runs at normal priority (measured: during a daemon's feedback update one thread was at nice 10,
+/// the other 20 at 0). .NET's <see cref="ThreadPriority"/> is also set, which is what other platforms honour (on Linux
+/// .NET does not change the nice value for it).
 /// </summary>
 public static class BackgroundPriority
 {

@@ -21,7 +21,8 @@ namespace PatchCore.Inspection.Banks;
 /// one is moved to <c>feedback/rejected/</c> with its reason. Once <see cref="FeedbackOptions.MinImages"/> checked
 /// images wait (or the oldest has waited <see cref="FeedbackOptions.IntervalMinutes"/>), the bank is updated with them
 /// (<see cref="PatchCoreBankUpdater"/>: coverage rule capped at <see cref="FeedbackOptions.MaxAddedVectors"/>,
-/// recalibration from good images only) on a thread of its own at low priority (<see cref="BackgroundPriority"/>),
+/// recalibration from good images only) on a thread of its own at low priority (<see cref="BackgroundPriority"/>: that
+/// thread only; libtorch's shared intra-op threads stay at normal priority),
 /// one image decoded at a time, its batches and search chunks within <see cref="FeedbackOptions.WorkBudgetMb"/>. The
 /// new version is written beside the old (<c>NAME.vN.pcbank</c>, complete or not at all) and made current by moving
 /// the pointer; the <see cref="BankKeeper"/> sees the pointer change like any other and switches between batches.

@@ -36,6 +36,8 @@ public sealed class FeedbackCrashTests(BankFixture bank, ITestOutputHelper outpu
             await WaitFor(() => Journal(folders).Contains("started"), "the update's start", daemon);
             await Task.Delay(1000);
             Assert.Equal(1, BankVersions.Current(series)); // still running: nothing written yet
+            var nice = NiceOfThreads(daemon.Pid);
+            output.WriteLine($"FIGURE threads of the daemon during the update by nice value: {string.Join(", ", nice.OrderBy(n => n.Key).Select(n => $"nice {n.Key}: {n.Value}"))}");
             daemon.KillHard();
             output.WriteLine($"kill -9 1 s into the update: files {string.Join(", ", Directory.GetFiles(bankFolder).Select(Path.GetFileName))}");
         }
@@ -91,6 +93,24 @@ public sealed class FeedbackCrashTests(BankFixture bank, ITestOutputHelper outpu
         Assert.Equal(1, BankVersions.Current(series));
         foreach (int v in BankVersions.Versions(series))
             MemoryBankFile.Read(BankVersions.VersionPath(series, v)); // throws on a partial file
+    }
+
+    /// <summary>How many of the process's threads run at each nice value (/proc/PID/task/TID/stat, field 19).</summary>
+    private static Dictionary<int, int> NiceOfThreads(int pid)
+    {
+        var counts = new Dictionary<int, int>();
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from 3 (state) on
+                int nice = int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
+                counts[nice] = counts.GetValueOrDefault(nice) + 1;
+            }
+            catch (IOException) { } // the thread ended
+        }
+        return counts;
     }
 
     private static string IdOf(string path)
