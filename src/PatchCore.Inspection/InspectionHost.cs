@@ -116,6 +116,9 @@ public static class InspectionHost
         // The one place the daemon meets the detector; everything else sees an IImageScorer.
         services.AddSingleton<IBankLoader>(sp => new DetectorBankLoader(sp.GetRequiredService<SharedBackbones>()));
         services.AddSingleton<BankKeeper>();
+        services.AddSingleton<DriftMonitor>();
+        // The feedback loop: one instance, both a hosted service and what health.json asks about each product's feedback.
+        services.AddSingleton<BankFeedback>();
 
         // Hosted services start in this order and stop in reverse: the folders are owned before anything touches
         // them, and the reporter stops after the worker (and the MQTT publisher) and writes the final state.
@@ -123,6 +126,7 @@ public static class InspectionHost
         services.AddHostedService<HealthReporter>();
         services.AddMqttPublishing(); // stops after the worker: the last batch is published before "offline"
         services.AddHostedService<InspectionWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<BankFeedback>()); // stops first: an update in flight is cancelled
     }
 
     /// <summary>

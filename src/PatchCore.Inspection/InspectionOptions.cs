@@ -72,6 +72,12 @@ public sealed class InspectionOptions
     public int BankPollIntervalMs { get; set; } = 2000;
     public int ShutdownTimeoutMs { get; set; } = 30000;
 
+    /// <summary>The operator's feedback: good images that update a product's bank in the background.</summary>
+    public Banks.FeedbackOptions Feedback { get; set; } = new();
+
+    /// <summary>Drift of the recent good scores from the bank's calibration.</summary>
+    public Banks.DriftOptions Drift { get; set; } = new();
+
     public string InboxPath => Path.GetFullPath(Inbox);
     public string BankPath => Path.GetFullPath(Bank);
     public string OutboxPath => Path.GetFullPath(Outbox);

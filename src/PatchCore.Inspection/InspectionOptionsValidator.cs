@@ -33,6 +33,10 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         if (o.MaxPixels < 1) errors.Add($"Inspection:MaxPixels must be positive (got {o.MaxPixels}).");
         if (o.MaxFileBytes < 1) errors.Add($"Inspection:MaxFileBytes must be positive (got {o.MaxFileBytes}).");
         if (o.BankMemoryBudgetMb is { } budget) Range(errors, budget, 1, 16 << 20, "Inspection:BankMemoryBudgetMb");
+        CheckFeedback(errors, o);
+        Range(errors, o.Drift.Window, 2, 1_000_000, "Inspection:Drift:Window");
+        Range(errors, o.Drift.MinSamples, 2, o.Drift.Window, "Inspection:Drift:MinSamples");
+        if (!(o.Drift.WarnAt > 0 && double.IsFinite(o.Drift.WarnAt))) errors.Add($"Inspection:Drift:WarnAt must be a positive number (got {o.Drift.WarnAt}).");
         CheckVerdictSettings(errors, "Inspection:", o.Threshold, o.ReviewThreshold, o.PixelThreshold, o.MinRegionArea, o.MmPerPixel);
         foreach (var (productName, product) in o.Products)
         {
@@ -136,6 +140,28 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         {
             errors.Add($"Outbox folder {outbox} cannot be created or written: {e.Message}");
         }
+    }
+
+    /// <summary>The feedback settings, and, when it is on, that every bank is a NAME.current pointer a new version can be made current in.</summary>
+    private static void CheckFeedback(List<string> errors, InspectionOptions o)
+    {
+        var f = o.Feedback;
+        Range(errors, f.MinImages, 1, 100_000, "Inspection:Feedback:MinImages");
+        if (f.IntervalMinutes is { } minutes && !(minutes > 0 && minutes <= 525_600))
+            errors.Add($"Inspection:Feedback:IntervalMinutes must be in (0, 525600] or null (got {minutes}).");
+        if (f.MaxAddedVectors is { } cap) Range(errors, cap, 1, int.MaxValue, "Inspection:Feedback:MaxAddedVectors");
+        if (!(f.MaxThresholdRise >= 1 && double.IsFinite(f.MaxThresholdRise)))
+            errors.Add($"Inspection:Feedback:MaxThresholdRise must be a factor of at least 1 (got {f.MaxThresholdRise}).");
+        if (!(f.HoldOutFraction >= 0 && f.HoldOutFraction < 1))
+            errors.Add($"Inspection:Feedback:HoldOutFraction must be in [0, 1) (got {f.HoldOutFraction}).");
+        Range(errors, f.WorkBudgetMb, 16, 1 << 20, "Inspection:Feedback:WorkBudgetMb");
+        Range(errors, f.PollIntervalMs, 100, 3_600_000, "Inspection:Feedback:PollIntervalMs");
+        if (!f.Enabled) return;
+        if (!string.IsNullOrWhiteSpace(o.Bank) && !o.Bank.EndsWith(Core.MemoryBank.BankVersions.PointerSuffix, StringComparison.Ordinal))
+            errors.Add($"Inspection:Feedback:Enabled needs versioned banks: Inspection:Bank {o.Bank} is not a NAME.current pointer (rename the bank NAME.v1.pcbank and write its name into NAME.current: echo NAME.v1.pcbank > NAME.current).");
+        foreach (var (productName, product) in o.Products)
+            if (!string.IsNullOrWhiteSpace(product.Bank) && !product.Bank.EndsWith(Core.MemoryBank.BankVersions.PointerSuffix, StringComparison.Ordinal))
+                errors.Add($"Inspection:Feedback:Enabled needs versioned banks: Inspection:Products:{productName}:Bank {product.Bank} is not a NAME.current pointer.");
     }
 
     /// <param name="what">"Bank file" for Inspection:Bank (the message it always gave), else the product's key.</param>

@@ -41,6 +41,14 @@ public sealed class BankReloadUnitTests(ITestOutputHelper output)
             Assert.Equal(verdict, folders.RecordOf(name).GetProperty("verdict").GetString());
         }
         folders.AssertEachExactlyOnce(expected.Select(e => e.Name).ToArray());
+
+        // The switch is in the journal between the records of the two banks; the refused bank is not.
+        var lines = File.ReadAllLines(folders.ResultsFile).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(["one.png", "bank-switch", "two.png", "three.png"],
+            lines.Select(l => l.TryGetProperty("kind", out var k) ? k.GetString()! : l.GetProperty("originalName").GetString()!));
+        Assert.Equal("A", lines[1].GetProperty("fromBankId").GetString());
+        Assert.Equal("B", lines[1].GetProperty("toBankId").GetString());
+        Assert.Equal(0.9, lines[1].GetProperty("threshold").GetDouble());
     }
 
     [Fact]

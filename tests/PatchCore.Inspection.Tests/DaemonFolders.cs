@@ -96,7 +96,13 @@ public sealed class DaemonFolders : IDisposable
         return health.RootElement.Clone();
     }
 
-    public List<JsonElement> Records()
+    /// <summary>The image records of results.jsonl (not its bank switches: see <see cref="BankSwitches"/>).</summary>
+    public List<JsonElement> Records() => JournalLines().Where(l => !l.TryGetProperty("kind", out _)).ToList();
+
+    /// <summary>The bank-switch entries of results.jsonl (lines starting with "kind": "bank-switch").</summary>
+    public List<JsonElement> BankSwitches() => JournalLines().Where(l => l.TryGetProperty("kind", out var k) && k.GetString() == "bank-switch").ToList();
+
+    private List<JsonElement> JournalLines()
     {
         if (!File.Exists(ResultsFile)) return [];
         using var stream = new FileStream(ResultsFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

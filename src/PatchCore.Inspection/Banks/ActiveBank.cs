@@ -12,4 +12,6 @@ public sealed record ActiveBank(IImageScorer Scorer)
     public double Threshold => Scorer.Thresholds.Ng!.Value;
     /// <summary>When the bank was built (<see cref="IBankLoader.CreatedAt"/>); null when unknown.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
+    /// <summary>For a bank given as a <c>NAME.current</c> pointer, the version file it named when this bank was loaded; else null.</summary>
+    public string? VersionFile { get; init; }
 }

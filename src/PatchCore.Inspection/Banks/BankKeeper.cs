@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PatchCore.Core;
+using PatchCore.Core.MemoryBank;
 using PatchCore.Inspection.Observability;
+using PatchCore.Inspection.Outbox;
 
 namespace PatchCore.Inspection.Banks;
 
@@ -106,10 +108,14 @@ public sealed class BankKeeper : IDisposable
         }
     }
 
-    /// <summary>Called by the worker between batches: switches every product with a newly loaded bank to it, and disposes the old one.</summary>
-    public void SwitchReplaced()
+    /// <summary>
+    /// Called by the worker between batches: switches every product with a newly loaded bank to it, and disposes the old
+    /// one. Returns the switches, which the worker journals before the next batch.
+    /// </summary>
+    public IReadOnlyList<BankSwitchEntry> SwitchReplaced()
     {
         bool switched = false;
+        var entries = new List<BankSwitchEntry>();
         foreach (var bank in _banks)
         {
             lock (bank.Gate)
@@ -125,10 +131,16 @@ public sealed class BankKeeper : IDisposable
                 old?.Scorer.Dispose();
                 switched = true;
                 _log.BankSwitched(bank.Name, old?.BankId ?? "(unloaded)", next.BankId, next.Threshold);
+                entries.Add(new BankSwitchEntry
+                {
+                    Product = bank.Name, At = DateTimeOffset.UtcNow, FromBankId = old?.BankId, ToBankId = next.BankId,
+                    Version = next.VersionFile, Threshold = next.Threshold, ReviewThreshold = next.Thresholds.Review,
+                });
             }
         }
         _status.BankId = DefaultBankId;
         if (switched) ReturnFreedMemory();
+        return entries;
     }
 
     /// <summary>What health.json says of each product's bank.</summary>
@@ -286,6 +298,7 @@ public sealed class BankKeeper : IDisposable
     private ActiveBank LoadNew(ProductBank bank)
     {
         var product = bank.Product;
+        string? versionFile = VersionFileOf(bank.Source.LivePath);
         IImageScorer scorer;
         try
         {
@@ -306,7 +319,15 @@ public sealed class BankKeeper : IDisposable
                 ? $"{bank.Source.LivePath}: the bank has no calibrated threshold and Inspection:Threshold is not set."
                 : $"{product.MessagePrefix}{bank.Source.LivePath}: the bank has no calibrated threshold and neither {product.SettingKey("Threshold")} nor Inspection:Threshold is set.");
         }
-        return new ActiveBank(scorer) { CreatedAt = _loader.CreatedAt(scorer) };
+        return new ActiveBank(scorer) { CreatedAt = _loader.CreatedAt(scorer), VersionFile = versionFile };
+    }
+
+    /// <summary>The version file a <c>NAME.current</c> pointer names now (for the journal); null for a plain bank file or an unreadable pointer (the load says why).</summary>
+    private static string? VersionFileOf(string path)
+    {
+        if (!path.EndsWith(BankVersions.PointerSuffix, StringComparison.Ordinal)) return null;
+        try { return Path.GetFileName(BankVersions.Resolve(path)); }
+        catch (PatchCoreException) { return null; }
     }
 
     private static double Mb(long bytes) => bytes / (double)(1 << 20);

@@ -1,4 +1,5 @@
 using PatchCore.Core;
+using PatchCore.Core.MemoryBank;
 
 namespace PatchCore.Inspection.Banks;
 
@@ -24,7 +25,8 @@ internal sealed class BankSource
         _candidate = Path.Combine(copyFolder, product.Name + ".new.pcbank");
     }
 
-    /// <summary>The product's bank file, as configured.</summary>
+    /// <summary>The product's bank file, as configured: a bank file, or a <c>NAME.current</c> pointer to the version in use
+    /// (<see cref="BankVersions"/>), whose change (a new version, a rollback by command or by hand) is a hot reload.</summary>
     public string LivePath { get; }
 
     /// <summary>
@@ -35,11 +37,12 @@ internal sealed class BankSource
     /// <exception cref="IOException">The bank file cannot be copied.</exception>
     public IImageScorer LoadNew(IBankLoader loader, DetectorOptions options)
     {
-        if (_candidate is null) return loader.Load(LivePath, options);
+        if (_candidate is null) return loader.Load(LivePath, options); // the detector reads a NAME.current pointer itself
         Directory.CreateDirectory(Path.GetDirectoryName(_candidate)!);
         try
         {
-            File.Copy(LivePath, _candidate, overwrite: true);
+            // A NAME.current pointer: the version file it names is what is copied (the pointer is one line of text).
+            File.Copy(BankVersions.Resolve(LivePath), _candidate, overwrite: true);
         }
         catch (FileNotFoundException e)
         {

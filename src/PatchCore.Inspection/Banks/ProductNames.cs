@@ -15,10 +15,10 @@ public static partial class ProductNames
 
     /// <summary>
     /// <c>default</c> is the product of <c>Inspection:Bank</c>; the others are the outbox folders of the default
-    /// product (ok/, review/, ng/, quarantine/, heatmaps/), which a product's folder beside them would mix with.
+    /// product (ok/, review/, ng/, quarantine/, heatmaps/, feedback/), which a product's folder beside them would mix with.
     /// </summary>
     public static readonly IReadOnlySet<string> Reserved =
-        new HashSet<string>(StringComparer.Ordinal) { Product.DefaultName, "ok", "review", "ng", "quarantine", "heatmaps" };
+        new HashSet<string>(StringComparer.Ordinal) { Product.DefaultName, "ok", "review", "ng", "quarantine", "heatmaps", "feedback" };
 
     /// <summary>Null when <paramref name="name"/> can name a product; else why not, for a start-up message.</summary>
     public static string? Problem(string name)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using PatchCore.Inspection.Outbox;
 
 namespace PatchCore.Inspection.Intake;
@@ -36,8 +35,11 @@ public sealed class MqttDeliveries
 
     public void Recorded(string identity, string recordId) => Remember(identity, new Known(recordId, null));
 
-    /// <summary>Fills the memory from the end of the journal and from the tickets still waiting; returns (records, tickets) found.</summary>
-    public (int Records, int Pending) Load(string resultsFile, IEnumerable<SubmissionTicket> tickets, Func<string, Task<InspectionRecord>?> track)
+    /// <summary>
+    /// Fills the memory from <paramref name="recent"/> (the journal's end, <see cref="IResultLog.ReadLast"/> of
+    /// <see cref="JournalTailBytes"/>) and from the tickets still waiting; returns (records, tickets) found.
+    /// </summary>
+    public (int Records, int Pending) Load(IEnumerable<InspectionRecord> recent, IEnumerable<SubmissionTicket> tickets, Func<string, Task<InspectionRecord>?> track)
     {
         int pending = 0;
         foreach (var ticket in tickets)
@@ -47,13 +49,9 @@ public sealed class MqttDeliveries
             pending++;
         }
         int records = 0;
-        foreach (string line in TailLines(resultsFile))
+        foreach (var record in recent)
         {
-            if (!line.Contains("\"messageId\"", StringComparison.Ordinal)) continue;
-            InspectionRecord? record;
-            try { record = InspectionRecord.FromJsonLine(line); }
-            catch (System.Text.Json.JsonException) { continue; } // a torn last line: the journal's own reader handles it
-            if (record?.Submission is { Source: MqttImageIntake.Source, MessageId: { } identity })
+            if (record.Submission is { Source: MqttImageIntake.Source, MessageId: { } identity })
             {
                 Recorded(identity, record.Id);
                 records++;
@@ -81,20 +79,5 @@ public sealed class MqttDeliveries
                 else _known.TryRemove(oldest, out _);
             }
         }
-    }
-
-    private static IEnumerable<string> TailLines(string path)
-    {
-        if (!File.Exists(path)) yield break;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        bool partial = false;
-        if (stream.Length > JournalTailBytes)
-        {
-            stream.Seek(-JournalTailBytes, SeekOrigin.End);
-            partial = true;
-        }
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        if (partial) reader.ReadLine(); // the rest of a line cut by the seek
-        while (reader.ReadLine() is { } line) yield return line;
     }
 }

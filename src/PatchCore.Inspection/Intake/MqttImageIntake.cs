@@ -116,7 +116,8 @@ public sealed partial class MqttImageIntake : IHostedService, IDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
-        var (records, pending) = _deliveries.Load(_layout.ResultsFile, _submissions.Tickets(), _submissions.Track);
+        var recent = _services.GetRequiredService<IResultLog>().ReadLast(MqttDeliveries.JournalTailBytes);
+        var (records, pending) = _deliveries.Load(recent, _submissions.Tickets(), _submissions.Track);
         _log.MqttIntakeRemembered(records, pending);
         var options = ClientOptions();
         var processing = Task.Run(() => ProcessAsync(stop));

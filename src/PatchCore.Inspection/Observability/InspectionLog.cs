@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Observability;
 /// <summary>
 /// Every message the daemon logs, source-generated (no boxing, no template parsing at run time) and structured, each
 /// with a stable event id that operators can filter and alert on: 1xx intake, 2xx processing, 3xx outbox, 4xx banks,
-/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 80x-81x MQTT publishing, 82x-83x images in over MQTT. Kept in one place so an id is never used twice and the list doubles as the catalogue.
+/// 5xx health, 6xx ownership, 70x submissions (images taken from programs), 71x the HTTP API, 80x-81x MQTT publishing, 82x-83x images in over MQTT, 90x the operator's feedback, 92x drift. Kept in one place so an id is never used twice and the list doubles as the catalogue.
 /// Message texts are what operators (and the end-to-end tests) search the log for: change them deliberately.
 /// </summary>
 internal static partial class InspectionLog
@@ -247,4 +247,39 @@ internal static partial class InspectionLog
 
     [LoggerMessage(EventId = 832, Level = LogLevel.Warning, Message = "MQTT intake: submission {Id} left the inbox before it was recorded (removed by hand): its message is acknowledged without a record")]
     public static partial void MqttIntakeVanished(this ILogger log, string id);
+
+    // The operator's feedback and drift (900-949)
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Feedback: watching {Products} products' good images ({Folders}); an update starts at {MinImages} images")]
+    public static partial void FeedbackWatching(this ILogger log, int products, string folders, int minImages);
+
+    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "Product {Product}: feedback update of {Images} images started in the background: {Version} from v{Parent}")]
+    public static partial void FeedbackUpdateStarted(this ILogger log, string product, int images, string version, int parent);
+
+    [LoggerMessage(EventId = 902, Level = LogLevel.Information, Message = "Product {Product}: feedback update made v{Version} current (id {BankId}, {Added} vectors added, ng threshold {OldThreshold} -> {NewThreshold}) in {Seconds:F1} s; the switch follows between batches")]
+    public static partial void FeedbackVersionCurrent(this ILogger log, string product, int version, string bankId, long added, double oldThreshold, double newThreshold, double seconds);
+
+    [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "Product {Product}: feedback update v{Version} written but not made current: {Reason}")]
+    public static partial void FeedbackAwaitingConfirmation(this ILogger log, string product, int version, string reason);
+
+    [LoggerMessage(EventId = 904, Level = LogLevel.Information, Message = "Product {Product}: v{Version} confirmed by the operator and made current")]
+    public static partial void FeedbackConfirmed(this ILogger log, string product, int version);
+
+    [LoggerMessage(EventId = 905, Level = LogLevel.Error, Message = "Product {Product}: feedback update failed, the current bank stays: {Error}")]
+    public static partial void FeedbackUpdateFailed(this ILogger log, Exception exception, string product, string error);
+
+    [LoggerMessage(EventId = 906, Level = LogLevel.Warning, Message = "Product {Product}: feedback image {Name} moved to feedback/rejected/: {Reason}")]
+    public static partial void FeedbackImageRejected(this ILogger log, string product, string name, string reason);
+
+    [LoggerMessage(EventId = 907, Level = LogLevel.Information, Message = "Product {Product}: removed {File}, a temp file of a killed bank writer (never loaded)")]
+    public static partial void FeedbackLeftoverRemoved(this ILogger log, string product, string file);
+
+    [LoggerMessage(EventId = 908, Level = LogLevel.Error, Message = "Product {Product}: feedback: {Error}")]
+    public static partial void FeedbackError(this ILogger log, Exception exception, string product, string error);
+
+    [LoggerMessage(EventId = 920, Level = LogLevel.Warning, Message = "Product {Product}: drift {Figure:F2}: the recent good images' median score {RecentMedian:F3} is away from the calibration's median {CalibrationMedian:F3} by more than {WarnAt} x its spread (highest good score {CalibrationHigh:F3}; {Samples} recent scores): lighting, material or camera may have changed")]
+    public static partial void DriftWarning(this ILogger log, string product, double figure, double recentMedian, double calibrationMedian, double calibrationHigh, int samples, double warnAt);
+
+    [LoggerMessage(EventId = 921, Level = LogLevel.Information, Message = "Product {Product}: drift back to {Figure:F2} ({Samples} recent scores)")]
+    public static partial void DriftCleared(this ILogger log, string product, double figure, int samples);
 }

@@ -32,7 +32,19 @@ public sealed class ResultLog : IResultLog
     {
         var text = new StringBuilder();
         foreach (var record in records) text.Append(record.ToJsonLine()).Append('\n');
-        byte[] bytes = Encoding.UTF8.GetBytes(text.ToString());
+        return AppendText(text.ToString());
+    }
+
+    public long AppendEntries(IReadOnlyList<BankSwitchEntry> entries)
+    {
+        var text = new StringBuilder();
+        foreach (var entry in entries) text.Append(entry.ToJsonLine()).Append('\n');
+        return AppendText(text.ToString());
+    }
+
+    private long AppendText(string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
 
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         long before = -1;
@@ -92,7 +104,7 @@ public sealed class ResultLog : IResultLog
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (reader.ReadLine() is { } line)
         {
-            if (line.Length == 0) continue;
+            if (line.Length == 0 || BankSwitchEntry.IsEntry(line)) continue;
             InspectionRecord? record = null;
             try { record = InspectionRecord.FromJsonLine(line); }
             catch (System.Text.Json.JsonException) { }

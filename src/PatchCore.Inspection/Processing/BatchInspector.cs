@@ -26,10 +26,12 @@ public sealed class BatchInspector
     private readonly DaemonStatus _status;
     private readonly ImageSubmissions _submissions;
     private readonly ILogger<BatchInspector> _log;
+    private readonly DriftMonitor? _drift;
 
     public BatchInspector(InspectionOptions options, Layout layout, IResultLog results, IImageMover mover, IoRetry retry,
-        InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log)
+        InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log, DriftMonitor? drift = null)
     {
+        _drift = drift;
         _options = options;
         _layout = layout;
         _results = results;
@@ -79,10 +81,21 @@ public sealed class BatchInspector
         }
 
         if (records.Count > 0) await CommitAsync(records, quarantines, abort).ConfigureAwait(false);
+        if (bank is not null && records.Count > 0) _drift?.Observe(bank, records);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         _metrics.BatchDone(batch.Count, elapsed);
         _log.BatchDone(batch.Count, elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Journals bank switches (<see cref="BankSwitchEntry"/>) between batches, so results.jsonl says from which line on a
+    /// product's records come from its new bank. Retried like the records' append.
+    /// </summary>
+    public async Task JournalSwitchesAsync(IReadOnlyList<BankSwitchEntry> switches, CancellationToken abort)
+    {
+        if (switches.Count == 0) return;
+        await _retry.RunAsync("Journaling a bank switch in results.jsonl", () => _results.AppendEntries(switches), abort).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ public sealed class InspectionWorker : BackgroundService
                 {
                     break;
                 }
-                _banks.SwitchReplaced();
+                await _inspector.JournalSwitchesAsync(_banks.SwitchReplaced(), _abort.Token).ConfigureAwait(false);
                 await InspectAsync(batch).ConfigureAwait(false);
             }
             _log.StoppedTaking(_totals.Snapshot().Processed);

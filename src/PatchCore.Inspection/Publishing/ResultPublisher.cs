@@ -243,7 +243,7 @@ public sealed class ResultPublisher
             {
                 var line = lines[next++];
                 var record = Parse(line.Bytes.Span);
-                if (record is null) _log.MqttNotARecord(_journal.FilePath, line.Start, Encoding.UTF8.GetString(line.Bytes.Span));
+                if (record is null && !BankSwitchEntry.IsEntry(line.Bytes.Span)) _log.MqttNotARecord(_journal.FilePath, line.Start, Encoding.UTF8.GetString(line.Bytes.Span));
                 inFlight.Enqueue((line, record, record is null ? null : Send(line, record, timeout.Token)));
             }
             if (inFlight.Count == 0) break;

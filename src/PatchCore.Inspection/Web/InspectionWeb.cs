@@ -134,6 +134,7 @@ public static class InspectionWeb
 
         InspectEndpoint.Map(app);
         ResultsEndpoints.Map(app);
+        FeedbackEndpoint.Map(app);
         app.MapGet("/v1/status", (HealthReports reports) => Results.Json(reports.Now(), RecordJson.Default.HealthReport))
             .WithName("Status").WithTags("station")
             .WithSummary("The station now: state, counts by verdict since start, backlog, each product's bank (what health.json holds)")

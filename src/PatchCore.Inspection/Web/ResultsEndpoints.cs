@@ -114,11 +114,11 @@ public static partial class ResultsEndpoints
         return File.Exists(full) ? full : null;
     }
 
-    private static IResult? BadId(string id) => IdPattern().IsMatch(id)
+    internal static IResult? BadId(string id) => IdPattern().IsMatch(id)
         ? null
         : Results.Problem($"'{Shorten(id)}' is not a record id (32 lowercase hex digits).", statusCode: StatusCodes.Status400BadRequest, title: "Bad record id");
 
-    private static IResult NoSuchRecord(string id) =>
+    internal static IResult NoSuchRecord(string id) =>
         Results.Problem($"The journal has no record {id}.", statusCode: StatusCodes.Status404NotFound, title: "No such record");
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";

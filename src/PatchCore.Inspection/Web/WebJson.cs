@@ -7,5 +7,6 @@ namespace PatchCore.Inspection.Web;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(QueuedSubmission))]
 [JsonSerializable(typeof(ResultsPage))]
+[JsonSerializable(typeof(FeedbackAccepted))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class WebJson : JsonSerializerContext;

@@ -28,7 +28,7 @@ public sealed class MqttDeliveriesUnitTests : IDisposable
             new SubmissionTicket("t3", "default", "upload-t3.png", "c.png", "mqtt", null, DateTimeOffset.UtcNow) { MessageId = "m-10" },
         };
         var deliveries = new MqttDeliveries(1000);
-        var (records, waiting) = deliveries.Load(journal, tickets, id => id == "t1" ? pending.Task : null); // t3: recorded meanwhile
+        var (records, waiting) = deliveries.Load(((IResultLog)new ResultLog(journal)).ReadLast(MqttDeliveries.JournalTailBytes), tickets, id => id == "t1" ? pending.Task : null); // t3: recorded meanwhile
         Assert.Equal(2, records);
         Assert.Equal(2, waiting);
         Assert.Equal("r1", deliveries.Find("m-1")!.SubmissionId);
@@ -67,7 +67,7 @@ public sealed class MqttDeliveriesUnitTests : IDisposable
             writer.WriteLine(Line("new", "mqtt", "m-new"));
         }
         var deliveries = new MqttDeliveries(1000);
-        var (records, _) = deliveries.Load(journal, [], _ => null);
+        var (records, _) = deliveries.Load(((IResultLog)new ResultLog(journal)).ReadLast(MqttDeliveries.JournalTailBytes), [], _ => null);
         Assert.Equal(1, records);
         Assert.NotNull(deliveries.Find("m-new"));
         Assert.Null(deliveries.Find("m-old"));

@@ -84,6 +84,29 @@ public sealed class MqttPublishingTests(ITestOutputHelper output)
     }
 
     [BrokerFact]
+    public async Task ABankSwitchInTheJournalIsPassedWithoutPublishingItOrCallingItABadLine()
+    {
+        using var broker = MosquittoBroker.Start();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker.Port, Prefix + "/results/#");
+        using var folders = FakeDaemon.NewFolders("A");
+        await using (var daemon = await FakeDaemon.StartAsync(folders, output, [.. broker.DaemonArgs(Prefix), "--Inspection:BankPollIntervalMs=200"]))
+        {
+            folders.DropText("before.png", "0.2");
+            await folders.WaitForRecords(1, TimeSpan.FromSeconds(30));
+            FakeBank.Write(folders.Bank, "B", threshold: 0.5);
+            await Eventually.True(() => daemon.Events(405).Count == 1, "bank B to be loaded");
+            folders.DropText("after.png", "0.2");
+            await folders.WaitForRecords(2, TimeSpan.FromSeconds(30));
+            await subscriber.WaitForAsync(m => m.Count(r => r.Id is not null) >= 2, "both records on the broker");
+            await Eventually.True(() => folders.Health().GetProperty("mqtt").GetProperty("lag").GetInt64() == 0, "lag 0");
+            Assert.Single(folders.BankSwitches());
+            Assert.Empty(daemon.Events(806)); // not reported as a bad line
+        }
+        Assert.Equal(folders.Records().Select(r => r.GetRawText()), subscriber.Messages.Where(m => m.Id is not null).Select(m => m.Text));
+        Assert.DoesNotContain(subscriber.Messages, m => m.Text.Contains("bank-switch", StringComparison.Ordinal));
+    }
+
+    [BrokerFact]
     public async Task KillingTheBrokerMidStreamLosesNoRecordAndKeepsJournalOrder()
     {
         const int PerPhase = 30;
