@@ -20,7 +20,7 @@ using PatchCore.Inspection.Web;
 namespace PatchCore.Inspection;
 
 /// <summary>Builds the daemon's Generic Host; Program runs it, tests run it in-process.</summary>
-public static class InspectionHost
+internal static class InspectionHost
 {
     public const string ConfigFileKey = "ConfigFile";
     public const string ConfigFileVariable = "PATCHCORE_INSPECTION_CONFIG";

@@ -3,7 +3,7 @@ using PatchCore.Core;
 namespace PatchCore.Inspection;
 
 /// <summary>The daemon's settings, bound from the <c>Inspection</c> configuration section.</summary>
-public sealed class InspectionOptions
+internal sealed class InspectionOptions
 {
     public const string Section = "Inspection";
 

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection;
 /// and can be read, and no product's inbox folder is a link or a file. Whether a bank's contents are valid is checked
 /// when it is loaded. Every message names the key it is about.
 /// </summary>
-public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
+internal sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
 {
     public ValidateOptionsResult Validate(string? name, InspectionOptions o)
     {

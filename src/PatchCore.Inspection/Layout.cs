@@ -10,7 +10,7 @@ namespace PatchCore.Inspection;
 /// <c>Outbox/&lt;product&gt;/</c> (product names cannot be ok, review, ng, quarantine or heatmaps: see
 /// <see cref="Banks.ProductNames"/>). One journal, one checkpoint and one health file serve every product.
 /// </summary>
-public sealed class Layout
+internal sealed class Layout
 {
     /// <summary>The daemon's own folder in the inbox and in the outbox (hidden: never taken as an image).</summary>
     public const string StateFolderName = ".inspection";

@@ -4,7 +4,7 @@ namespace PatchCore.Inspection;
 /// One named product under <c>Inspection:Products:&lt;name&gt;</c>: its bank and the settings that override the
 /// top-level ones for its images (each null one takes the top-level setting, and that the bank's).
 /// </summary>
-public sealed class ProductOptions
+internal sealed class ProductOptions
 {
     /// <summary>Memory bank file of the product (required); replaced atomically to hot-reload.</summary>
     public string Bank { get; set; } = "";

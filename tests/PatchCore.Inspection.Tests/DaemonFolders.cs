@@ -6,7 +6,7 @@ using Xunit;
 namespace PatchCore.Inspection.Tests;
 
 /// <summary>A temporary inbox, outbox and bank copy for one test, plus readers of what the daemon left behind.</summary>
-public sealed class DaemonFolders : IDisposable
+internal sealed class DaemonFolders : IDisposable
 {
     public DaemonFolders(string bankSource)
         : this()

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PatchCore.Inspection.Tests;
 
 /// <summary>The real host, started in the test process, its log going to the test output.</summary>
-public sealed class InProcessDaemon : IAsyncDisposable
+internal sealed class InProcessDaemon : IAsyncDisposable
 {
     private readonly IHost _host;
 

@@ -4,7 +4,7 @@ using PatchCore.Core.Scoring;
 namespace PatchCore.Inspection.Banks;
 
 /// <summary>A loaded bank, as the scorer that uses it; its verdicts come with its results, at <see cref="Thresholds"/>.</summary>
-public sealed record ActiveBank(IImageScorer Scorer)
+internal sealed record ActiveBank(IImageScorer Scorer)
 {
     public string BankId => Scorer.BankId;
     public Thresholds Thresholds => Scorer.Thresholds;

@@ -32,7 +32,7 @@ namespace PatchCore.Inspection.Banks;
 /// moved only after the new file is complete), and the images are still in <c>feedback/good/</c> (they are moved to
 /// <c>used/</c> only after the version is current, or recorded as pending), so the next start does the update again.
 /// </summary>
-public sealed class BankFeedback : BackgroundService
+internal sealed class BankFeedback : BackgroundService
 {
     /// <summary>How much of the journal's end is read to find which product inspected a feedback image.</summary>
     private const long JournalScanBytes = 64L << 20;

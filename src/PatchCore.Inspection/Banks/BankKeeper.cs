@@ -16,7 +16,7 @@ namespace PatchCore.Inspection.Banks;
 /// least recently used unloaded to stay in the budget (<see cref="BankMemoryPolicy"/>), never one leased to the batch
 /// in flight; the loads and unloads happen on the worker's thread only, between batches.
 /// </summary>
-public sealed class BankKeeper : IDisposable
+internal sealed class BankKeeper : IDisposable
 {
     private readonly ProductBank[] _banks;
     private readonly Dictionary<string, ProductBank> _byName;

@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Banks;
 
 /// <summary>A product's bank lent to one batch (<see cref="BankKeeper.Lease"/>): it cannot be unloaded until this is disposed.</summary>
-public sealed class BankLease : IDisposable
+internal sealed class BankLease : IDisposable
 {
     private Action? _release;
 

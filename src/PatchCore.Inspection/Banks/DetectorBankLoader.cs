@@ -6,7 +6,7 @@ namespace PatchCore.Inspection.Banks;
 /// The real loader: a PatchCore detector with the product's settings, on the daemon's one <see cref="SharedBackbones"/>,
 /// so products whose banks were built with the same backbone and weights share one network in memory.
 /// </summary>
-public sealed class DetectorBankLoader : IBankLoader
+internal sealed class DetectorBankLoader : IBankLoader
 {
     /// <summary>
     /// Resident bytes of a loaded bank per byte of its vectors (count x dimension x 4): the vectors themselves and the

@@ -26,7 +26,7 @@ namespace PatchCore.Inspection.Banks;
 /// </para>
 /// Called by the worker after each batch; health and the gauge read a snapshot under the lock.
 /// </summary>
-public sealed class DriftMonitor
+internal sealed class DriftMonitor
 {
     public const string GaugeName = "patchcore.drift";
 

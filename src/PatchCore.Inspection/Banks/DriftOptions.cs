@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Banks;
 
 /// <summary>Drift of the good images' scores from the bank's calibration (<c>Inspection:Drift</c>, <see cref="DriftMonitor"/>).</summary>
-public sealed class DriftOptions
+internal sealed class DriftOptions
 {
     /// <summary>How many of the latest ok/review scores of a product are compared with its bank's calibration.</summary>
     public int Window { get; set; } = 200;

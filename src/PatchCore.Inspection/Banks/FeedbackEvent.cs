@@ -8,7 +8,7 @@ namespace PatchCore.Inspection.Banks;
 /// <c>pending</c> (written, waiting for confirmation, <see cref="Reason"/> says why), <c>confirmed</c>, <c>failed</c>
 /// and <c>rejected</c> (an image that failed a check).
 /// </summary>
-public sealed record FeedbackEvent
+internal sealed record FeedbackEvent
 {
     public required string Kind { get; init; }
     public required string Product { get; init; }

@@ -13,7 +13,7 @@ namespace PatchCore.Inspection.Banks;
 /// <item><c>journal.jsonl</c>: one line per event (update started, version made current, waiting for confirmation, confirmed, failed, rejected image).</item>
 /// </list>
 /// </summary>
-public sealed class FeedbackFolders(Layout layout, string product)
+internal sealed class FeedbackFolders(Layout layout, string product)
 {
     public string Root { get; } = Path.Combine(layout.ProductOutbox(product), "feedback");
     public string Good => Path.Combine(Root, "good");

@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Banks;
 /// <c>awaiting-confirmation</c>; images waiting in <c>feedback/good/</c>, the last update and any version waiting for
 /// confirmation with the reason.
 /// </summary>
-public sealed record FeedbackHealth(string State, int Waiting, int Rejected)
+internal sealed record FeedbackHealth(string State, int Waiting, int Rejected)
 {
     public int? LastVersion { get; init; }
     public DateTimeOffset? LastUpdateAt { get; init; }

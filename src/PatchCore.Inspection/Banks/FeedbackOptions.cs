@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Banks;
 /// into the product's <c>feedback/good/</c>, update the product's bank in the background (<see cref="BankFeedback"/>).
 /// Needs each product's bank given as a <c>NAME.current</c> pointer, so a new version can be made current.
 /// </summary>
-public sealed class FeedbackOptions
+internal sealed class FeedbackOptions
 {
     /// <summary>False (the default): feedback folders are not looked at.</summary>
     public bool Enabled { get; set; }

@@ -6,7 +6,7 @@ namespace PatchCore.Inspection.Banks;
 /// Turns a bank file into a scorer: the one place the daemon meets the detector (<see cref="DetectorBankLoader"/>),
 /// and the seam where tests put a fake scorer that needs neither TorchSharp nor a dataset.
 /// </summary>
-public interface IBankLoader
+internal interface IBankLoader
 {
     /// <summary>Loads the bank at <paramref name="path"/> with a product's detector settings; the caller owns (disposes) the scorer.</summary>
     /// <exception cref="PatchCoreException">The file is not a usable bank; the message names it and the problem.</exception>

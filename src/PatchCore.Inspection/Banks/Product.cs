@@ -7,7 +7,7 @@ namespace PatchCore.Inspection.Banks;
 /// bank file, and the detector settings with its overrides applied. The single-bank settings of old are the product
 /// named <see cref="DefaultName"/>, fed by the images directly in the inbox.
 /// </summary>
-public sealed record Product(string Name, string BankPath, DetectorOptions Options)
+internal sealed record Product(string Name, string BankPath, DetectorOptions Options)
 {
     public const string DefaultName = "default";
 

@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Banks;
 /// <c>Inspection:Products:&lt;name&gt;</c> in name order. Each product's detector settings are its own where set,
 /// else the top-level ones.
 /// </summary>
-public sealed class ProductCatalog
+internal sealed class ProductCatalog
 {
     private readonly Dictionary<string, Product> _byName = new(StringComparer.Ordinal);
 

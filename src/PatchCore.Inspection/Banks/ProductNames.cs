@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Banks;
 /// <c>Products:Bottle</c> in the file and <c>Products__bottle</c> in the environment are one product, and which
 /// spelling would name its folder is not something an operator should have to guess.
 /// </summary>
-public static partial class ProductNames
+internal static partial class ProductNames
 {
     public const int MaxLength = 64;
 

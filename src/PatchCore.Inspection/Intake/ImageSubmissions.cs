@@ -34,7 +34,7 @@ namespace PatchCore.Inspection.Intake;
 /// Bounding how many submissions wait at once is the caller's: each source has its own limit (the HTTP API's is
 /// <c>Inspection:Http:MaxPending</c>); <see cref="Pending"/> says how many wait now. Thread-safe.
 /// </summary>
-public sealed partial class ImageSubmissions
+internal sealed partial class ImageSubmissions
 {
     /// <summary>How an inbox file made by a submission is named: <c>upload-</c> + the id (32 hex digits) + the extension.</summary>
     public const string InboxPrefix = "upload-";

@@ -4,4 +4,4 @@ namespace PatchCore.Inspection.Intake;
 /// <param name="Product">Its product, or null for none (see <see cref="InboxFile.Product"/>).</param>
 /// <param name="Refusal">Why it is quarantined unscored, or null when it is scored.</param>
 /// <param name="IsLink">A symbolic link, taken as the link itself.</param>
-public readonly record struct InboxEntry(string Path, string? Product, string? Refusal, bool IsLink);
+internal readonly record struct InboxEntry(string Path, string? Product, string? Refusal, bool IsLink);

@@ -2,7 +2,7 @@ namespace PatchCore.Inspection.Intake;
 
 /// <summary>A complete entry of the inbox, taken for inspection: an image to score, or an entry to quarantine as it is.</summary>
 /// <param name="ReceivedAt">When the daemon first saw the file.</param>
-public sealed record InboxFile(string Path, string Name, DateTimeOffset ReceivedAt)
+internal sealed record InboxFile(string Path, string Name, DateTimeOffset ReceivedAt)
 {
     /// <summary>
     /// The product it belongs to ("default" directly in the inbox, else its inbox folder): that product's bank scores it

@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Intake;
 /// A file stays claimed from hand-out until <see cref="Release"/>, so no rescan hands it out twice.
 /// Only paths are held here (never decoded images), and the channel holds at most a few batches of them.
 /// </summary>
-public sealed class InboxIntake : IDisposable
+internal sealed class InboxIntake : IDisposable
 {
     private sealed class Candidate(InboxEntry entry, DateTimeOffset firstSeen, bool renamed)
     {

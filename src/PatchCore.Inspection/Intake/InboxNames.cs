@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>Names the daemon never takes: hidden files (its own .inspection/ folder too) and the temporary names writers use before renaming.</summary>
-public static class InboxNames
+internal static class InboxNames
 {
     public static bool IsIgnored(string fileName) =>
         fileName.Length == 0 ||

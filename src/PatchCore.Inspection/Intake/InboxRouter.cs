@@ -18,7 +18,7 @@ namespace PatchCore.Inspection.Intake;
 /// Only lstat-style information is used (<see cref="FileSystemInfo.LinkTarget"/>), and the walk is written by hand
 /// because .NET's recursive enumeration descends into links to folders.
 /// </summary>
-public sealed class InboxRouter
+internal sealed class InboxRouter
 {
     private readonly string _inbox;
     private readonly ProductCatalog _products;

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Intake;
 /// <c>Inspection:Mqtt:IntakeRememberedMessages</c> identities. It knows only this daemon's journal: another member of
 /// the group cannot consult it. Thread-safe.
 /// </summary>
-public sealed class MqttDeliveries
+internal sealed class MqttDeliveries
 {
     /// <summary>How much of the end of results.jsonl is read at start (the journal of months need not be read whole).</summary>
     internal const long JournalTailBytes = 64L << 20;

@@ -41,7 +41,7 @@ namespace PatchCore.Inspection.Intake;
 /// </para>
 /// A broker that is down never delays the start or folder scoring: connecting runs in the background and is retried.
 /// </summary>
-public sealed partial class MqttImageIntake : IHostedService, IDisposable
+internal sealed partial class MqttImageIntake : IHostedService, IDisposable
 {
     public const string Source = "mqtt";
     public const string NameProperty = "name", MessageIdProperty = "messageId";

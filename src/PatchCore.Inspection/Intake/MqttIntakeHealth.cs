@@ -5,5 +5,5 @@ namespace PatchCore.Inspection.Intake;
 /// <c>Inspection:Mqtt:Intake</c> is off): its subscription and client id, whether it is connected, and since start the
 /// image messages received, acknowledged (their records durable), recognised as redeliveries, and held now.
 /// </summary>
-public sealed record MqttIntakeHealth(string Subscription, string ClientId, bool Connected, long Received, long Acknowledged,
+internal sealed record MqttIntakeHealth(string Subscription, string ClientId, bool Connected, long Received, long Acknowledged,
     long Redelivered, long Held);

@@ -7,7 +7,7 @@ namespace PatchCore.Inspection.Intake;
 /// The MQTT intake's instruments, on the daemon's meter: image messages received, acknowledged (their record durable),
 /// recognised as redeliveries (acknowledged without a second record), and held now (received, not yet acknowledged).
 /// </summary>
-public sealed class MqttIntakeMetrics
+internal sealed class MqttIntakeMetrics
 {
     public const string ReceivedName = "patchcore.mqtt.images.received";
     public const string AcknowledgedName = "patchcore.mqtt.images.acknowledged";

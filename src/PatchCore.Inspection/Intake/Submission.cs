@@ -8,7 +8,7 @@ namespace PatchCore.Inspection.Intake;
 /// <param name="OriginalName">The sender's name for the image, kept in the record and used for its place in the outbox
 /// (reduced to a plain file name); null or empty gives <c>upload.png</c>.</param>
 /// <param name="Source">Who submitted it, kept in the record: "http", "mqtt" (letters, digits, '-', '_', '.').</param>
-public sealed record Submission(string Product, string? OriginalName, string Source)
+internal sealed record Submission(string Product, string? OriginalName, string Source)
 {
     /// <summary>Free key/value notes kept in the record (a serial number, a line): at most 16, keys of 1-64 letters,
     /// digits, '-', '_' or '.', values of at most 512 characters without control characters.</summary>

@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>Why <see cref="ImageSubmissions.SubmitAsync"/> refused a submission before anything of it was kept.</summary>
-public enum SubmissionRefusal
+internal enum SubmissionRefusal
 {
     /// <summary>No such product (or no default product for a submission without one).</summary>
     UnknownProduct,

@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Intake;
 
 /// <summary>A submission refused before anything of it was kept: nothing is in the inbox, no record will come.</summary>
-public sealed class SubmissionRefusedException : Exception
+internal sealed class SubmissionRefusedException : Exception
 {
     public SubmissionRefusedException(SubmissionRefusal refusal, string message)
         : base(message)

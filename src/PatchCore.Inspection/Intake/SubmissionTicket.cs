@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Intake;
 /// <param name="Id">The submission's id, which becomes its record's id (a version-7 GUID, 32 hex digits).</param>
 /// <param name="InboxName">The file's name in the product's inbox folder: <c>upload-ID.ext</c>.</param>
 /// <param name="ReceivedAt">When the submission arrived: the record's <c>receivedAt</c>.</param>
-public sealed record SubmissionTicket(string Id, string Product, string InboxName, string OriginalName, string Source,
+internal sealed record SubmissionTicket(string Id, string Product, string InboxName, string OriginalName, string Source,
     IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset ReceivedAt)
 {
     /// <summary><see cref="Submission.MessageId"/>.</summary>

@@ -10,4 +10,4 @@ namespace PatchCore.Inspection.Intake;
 /// before it was recorded, and it never completes in this process if the daemon stops first (the image waits in the inbox for the next start, and its
 /// record then has <see cref="Id"/>).
 /// </summary>
-public sealed record SubmittedImage(string Id, string Product, string OriginalName, long Size, Task<InspectionRecord> Record);
+internal sealed record SubmittedImage(string Id, string Product, string OriginalName, long Size, Task<InspectionRecord> Record);

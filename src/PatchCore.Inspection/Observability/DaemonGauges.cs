@@ -13,7 +13,7 @@ namespace PatchCore.Inspection.Observability;
 /// by kind: resident, the managed heap). Kept apart from <see cref="InspectionMetrics"/> because it reads the
 /// <see cref="BankKeeper"/>, which itself reports through those instruments. Nothing is computed unless a reader asks.
 /// </summary>
-public sealed class DaemonGauges
+internal sealed class DaemonGauges
 {
     public const string BankInfoName = "patchcore.bank.info";
     public const string BankLoadedName = "patchcore.bank.loaded";

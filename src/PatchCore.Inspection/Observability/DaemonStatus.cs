@@ -4,7 +4,7 @@ namespace PatchCore.Inspection.Observability;
 /// The daemon's state in words, for health.json: lifecycle state, the bank in use and the last error's text. The
 /// numbers live in <see cref="InspectionMetrics"/>; <see cref="ReportError"/> counts an error there and keeps its text here.
 /// </summary>
-public sealed class DaemonStatus
+internal sealed class DaemonStatus
 {
     private readonly InspectionMetrics _metrics;
     private readonly object _errorLock = new();

@@ -8,7 +8,7 @@ namespace PatchCore.Inspection.Observability;
 /// <c>BankId</c> is the default product's; every product's bank is in <c>Products</c>. <c>Backbones</c> is how many
 /// backbone networks are in memory (banks of the same backbone and weights share one).
 /// </summary>
-public sealed record HealthReport(
+internal sealed record HealthReport(
     DateTimeOffset Heartbeat, DateTimeOffset StartedAt, int Pid, string State, string? BankId,
     long Processed, long Ok, long Review, long Ng, long Quarantined, int Backlog, double MsPerImage,
     DateTimeOffset? LastErrorAt, string? LastError, long Errors,

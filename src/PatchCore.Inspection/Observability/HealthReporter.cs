@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Observability;
 /// the instruments' totals (<see cref="InspectionTotalsCollector"/>) and the <see cref="DaemonStatus"/>, through
 /// <see cref="HealthReports"/>.
 /// </summary>
-public sealed class HealthReporter : BackgroundService
+internal sealed class HealthReporter : BackgroundService
 {
     private readonly InspectionOptions _options;
     private readonly Layout _layout;

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Observability;
 /// what health.json holds (<see cref="HealthReporter"/>) and what the HTTP API's <c>/v1/status</c> answers, so the two
 /// never disagree.
 /// </summary>
-public sealed class HealthReports
+internal sealed class HealthReports
 {
     private readonly DaemonStatus _status;
     private readonly InspectionTotalsCollector _totals;

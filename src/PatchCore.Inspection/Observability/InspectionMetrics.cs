@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Observability;
 /// process gauges are <see cref="DaemonGauges"/>). health.json and the status line read these same instruments
 /// (<see cref="InspectionTotalsCollector"/>): there is no second set of counters.
 /// </summary>
-public sealed class InspectionMetrics
+internal sealed class InspectionMetrics
 {
     public const string MeterName = "PatchCore.Inspection";
     public const string ImagesName = "patchcore.images";

@@ -7,7 +7,7 @@ namespace PatchCore.Inspection.Observability;
 /// count each other) and adds the measurements up for health.json and the status line. Written by hand rather than
 /// taken from a metrics SDK because it needs only sums since start, and an exporter is a later issue's business.
 /// </summary>
-public sealed class InspectionTotalsCollector : IDisposable
+internal sealed class InspectionTotalsCollector : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly object _lock = new();

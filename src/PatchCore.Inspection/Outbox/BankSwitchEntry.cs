@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Outbox;
 /// <c>"id"</c>: that is how readers tell the two apart. The reconciler and the HTTP API skip it, the MQTT publisher
 /// passes it without publishing it.
 /// </summary>
-public sealed record BankSwitchEntry
+internal sealed record BankSwitchEntry
 {
     public const string KindName = "bank-switch";
 

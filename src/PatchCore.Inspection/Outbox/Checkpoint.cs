@@ -6,7 +6,7 @@ namespace PatchCore.Inspection.Outbox;
 /// Byte offset of results.jsonl up to which every record's image has reached its place. Records after it are the
 /// journal of moves that may still be pending; it is advanced after each batch and after reconciliation.
 /// </summary>
-public sealed record Checkpoint(long ResultsOffset, DateTimeOffset UpdatedAt)
+internal sealed record Checkpoint(long ResultsOffset, DateTimeOffset UpdatedAt)
 {
     public static long Read(string path)
     {

@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Outbox;
 /// crash at any point. An interface so tests can make a move fail (permission denied, a file removed meanwhile)
 /// where running as root makes the real failure impossible to arrange.
 /// </summary>
-public interface IImageMover
+internal interface IImageMover
 {
     /// <param name="sourceVerified">true right after scoring, when the inbox file is known to be this record's
     /// image; false during reconciliation, where the inbox file must match the record's hash.</param>

@@ -4,7 +4,7 @@ namespace PatchCore.Inspection.Outbox;
 /// The journal, results.jsonl: the truth every other output derives from. An interface so tests can make an append
 /// fail (disk full) at a chosen call.
 /// </summary>
-public interface IResultLog
+internal interface IResultLog
 {
     string FilePath { get; }
 

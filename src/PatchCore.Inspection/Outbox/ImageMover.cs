@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Outbox;
 ///    and a copy cut short is detected by its content hash and redone).
 /// A symbolic link is moved as the link itself, never through it (<see cref="Links"/>).
 /// </summary>
-public sealed class ImageMover : IImageMover
+internal sealed class ImageMover : IImageMover
 {
     private readonly Layout _layout;
 

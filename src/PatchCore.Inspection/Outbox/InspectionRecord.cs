@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Outbox;
 /// the image is going, so the record doubles as the journal entry of its move (see <see cref="Reconciler"/>).
 /// The property order and names are the file's format: readers depend on them.
 /// </summary>
-public sealed record InspectionRecord
+internal sealed record InspectionRecord
 {
     public required string Id { get; init; }
     /// <summary>Where the image lies now: ok/, review/, ng/ or quarantine/ (of its product's outbox).</summary>

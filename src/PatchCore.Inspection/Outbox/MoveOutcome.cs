@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Outbox;
 
 /// <summary>What <see cref="IImageMover.Complete"/> found and did.</summary>
-public enum MoveOutcome
+internal enum MoveOutcome
 {
     /// <summary>The image was moved (from the inbox or from staging) to the record's path.</summary>
     Moved,

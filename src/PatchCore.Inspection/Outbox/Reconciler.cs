@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Outbox;
 /// cuts a torn last line off results.jsonl, finishes the moves of every record after the checkpoint, returns
 /// staged files that have no record to the inbox, then advances the checkpoint.
 /// </summary>
-public sealed class Reconciler
+internal sealed class Reconciler
 {
     private readonly Layout _layout;
     private readonly IResultLog _results;

@@ -3,7 +3,7 @@ using System.Text;
 namespace PatchCore.Inspection.Outbox;
 
 /// <summary>results.jsonl: one JSON record per line, appended in whole batches and fsynced before any image moves.</summary>
-public sealed class ResultLog : IResultLog
+internal sealed class ResultLog : IResultLog
 {
     private readonly string _path;
     private readonly Func<string, FileStream> _openForAppend;

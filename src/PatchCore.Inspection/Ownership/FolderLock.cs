@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Ownership;
 /// belongs to the open file, so it also keeps out a second host in the same process. Who holds it is written to a
 /// side file (the lock file itself cannot be opened by anyone else, not even to read).
 /// </summary>
-public sealed class FolderLock : IDisposable
+internal sealed class FolderLock : IDisposable
 {
     // EWOULDBLOCK on Linux: .NET reports a held flock as an IOException whose HResult is the errno.
     private const int WouldBlock = 11;

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Ownership;
 /// start like any other start failure (exit code 2). The locks are held until the host is disposed, i.e. for the
 /// process's lifetime, and the kernel releases them if the process dies.
 /// </summary>
-public sealed class FolderOwnership : IHostedService, IDisposable
+internal sealed class FolderOwnership : IHostedService, IDisposable
 {
     private readonly InspectionOptions _options;
     private readonly Layout _layout;

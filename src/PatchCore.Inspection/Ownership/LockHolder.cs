@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace PatchCore.Inspection.Ownership;
 
 /// <summary>Who holds a folder lock: written beside the lock file so a daemon that is refused can name the holder.</summary>
-public sealed record LockHolder(int Pid, string Host, DateTimeOffset StartedAt, string Inbox, string Outbox, string CommandLine)
+internal sealed record LockHolder(int Pid, string Host, DateTimeOffset StartedAt, string Inbox, string Outbox, string CommandLine)
 {
     public static LockHolder ThisProcess(InspectionOptions options)
     {

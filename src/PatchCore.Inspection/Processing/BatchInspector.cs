@@ -15,7 +15,7 @@ namespace PatchCore.Inspection.Processing;
 /// fsync all records, then move each image out of the inbox, then advance the checkpoint. Entries the intake refused
 /// (links, files outside a product's folder) are quarantined without being scored, and a link is never opened.
 /// </summary>
-public sealed class BatchInspector
+internal sealed class BatchInspector
 {
     private readonly InspectionOptions _options;
     private readonly Layout _layout;

@@ -13,7 +13,7 @@ namespace PatchCore.Inspection.Processing;
 /// crash, then take settled files in batches and inspect them, product by product. On stop: take no more files,
 /// finish the batch in flight, and give up only at the host's shutdown deadline (the next start then reconciles).
 /// </summary>
-public sealed class InspectionWorker : BackgroundService
+internal sealed class InspectionWorker : BackgroundService
 {
     private readonly InspectionOptions _options;
     private readonly BankKeeper _banks;

@@ -8,7 +8,7 @@ namespace PatchCore.Inspection.Processing;
 /// exponential backoff, forever: nothing is dropped. Only <paramref name="abort"/> (the host's shutdown deadline)
 /// ends the wait; the restart's reconciliation then finishes the work.
 /// </summary>
-public sealed class IoRetry
+internal sealed class IoRetry
 {
     private static readonly TimeSpan First = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Max = TimeSpan.FromSeconds(30);

@@ -18,7 +18,7 @@ namespace PatchCore.Inspection.Publishing;
 /// <see cref="OnConnected"/>. Images in (<see cref="Intake.MqttImageIntake"/>) have their own connection, with a
 /// persistent session this one must not have.
 /// </summary>
-public sealed class MqttConnection : IDisposable
+internal sealed class MqttConnection : IDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private readonly IMqttClient _client;

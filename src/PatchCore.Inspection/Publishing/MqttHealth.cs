@@ -5,7 +5,7 @@ namespace PatchCore.Inspection.Publishing;
 /// published since start, <see cref="Lag"/> (records in results.jsonl the broker has not acknowledged yet), the
 /// cursor's byte offset and the last acknowledged record, how many connections were made, and the last error.
 /// </summary>
-public sealed record MqttHealth(
+internal sealed record MqttHealth(
     string Server, string ClientId, string TopicPrefix, bool Connected, DateTimeOffset? ConnectedSince, long Connections,
     long Published, long Lag, long Cursor, string? LastPublishedId, DateTimeOffset? LastPublishedAt,
     DateTimeOffset? LastErrorAt, string? LastError)

@@ -4,7 +4,7 @@ namespace PatchCore.Inspection.Publishing;
 /// The broker the daemon publishes its results and status to, bound from <c>Inspection:Mqtt</c>. Publishing is on when
 /// <see cref="Server"/> is set; without it the daemon runs exactly as before and needs no broker.
 /// </summary>
-public sealed class MqttOptions
+internal sealed class MqttOptions
 {
     public const string Section = "Inspection:Mqtt";
 

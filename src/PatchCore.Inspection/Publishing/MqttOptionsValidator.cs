@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Publishing;
 /// certificates. Whether the broker can be reached is not checked: a broker that is down must not stop the station.
 /// Every message names the key it is about.
 /// </summary>
-public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
+internal sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
 {
     private const string Key = MqttOptions.Section + ":";
 

@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Publishing;
 /// the worker and so stops after it: the records of the batch the worker finishes on SIGTERM are published too, then
 /// the retained status says offline and the connection is closed cleanly. With no <c>Server</c> it does nothing.
 /// </summary>
-public sealed class MqttPublishing : IHostedService, IDisposable
+internal sealed class MqttPublishing : IHostedService, IDisposable
 {
     /// <summary>How long a stop may spend publishing what is left; the rest waits in the journal for the next start.</summary>
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);

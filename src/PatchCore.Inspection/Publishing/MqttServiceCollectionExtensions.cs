@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace PatchCore.Inspection.Publishing;
 
-public static class MqttServiceCollectionExtensions
+internal static class MqttServiceCollectionExtensions
 {
     /// <summary>
     /// Results and status to an MQTT broker (<c>Inspection:Mqtt</c>, validated at start; off without a <c>Server</c>).

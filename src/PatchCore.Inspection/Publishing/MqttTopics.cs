@@ -1,7 +1,7 @@
 namespace PatchCore.Inspection.Publishing;
 
 /// <summary>The topics under <c>Inspection:Mqtt:TopicPrefix</c>.</summary>
-public sealed class MqttTopics
+internal sealed class MqttTopics
 {
     /// <summary>
     /// The last level for a record of no product (a file quarantined from a folder that is not a product, or directly in

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Publishing;
 /// (atomically, fsynced) only after the acknowledgements, so after a crash publishing resumes at or before the first
 /// record the broker has not acknowledged: a record may be published twice, never skipped.
 /// </summary>
-public sealed record PublishCursor(long Offset, string? LastId, DateTimeOffset UpdatedAt)
+internal sealed record PublishCursor(long Offset, string? LastId, DateTimeOffset UpdatedAt)
 {
     public const string FileName = "mqtt-cursor.json";
 

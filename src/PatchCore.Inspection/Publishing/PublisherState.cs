@@ -4,7 +4,7 @@ namespace PatchCore.Inspection.Publishing;
 /// What the publisher is doing now, written by the connection and the result publisher and read by health.json, the
 /// retained status and the metrics' observable gauges: one set of numbers for all three.
 /// </summary>
-public sealed class PublisherState
+internal sealed class PublisherState
 {
     private readonly object _lock = new();
     private bool _connected;

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Publishing;
 /// from a record's scoring to the broker's acknowledgement. The gauges read <see cref="PublisherState"/>, which
 /// health.json reads too.
 /// </summary>
-public sealed class PublishingMetrics
+internal sealed class PublishingMetrics
 {
     public const string PublishedName = "patchcore.mqtt.published";
     public const string LagName = "patchcore.mqtt.lag";

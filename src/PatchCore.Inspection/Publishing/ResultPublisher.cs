@@ -24,7 +24,7 @@ namespace PatchCore.Inspection.Publishing;
 /// makes the lag grow and never slows or stops scoring.</item>
 /// </list>
 /// </summary>
-public sealed class ResultPublisher
+internal sealed class ResultPublisher
 {
     /// <summary>Messages awaiting their PUBACK at once, at most: enough to cover a network round trip at a few thousand
     /// records a second; the broker's Receive Maximum (less one, for the status) bounds it further.</summary>

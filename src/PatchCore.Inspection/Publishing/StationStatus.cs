@@ -6,7 +6,7 @@ namespace PatchCore.Inspection.Publishing;
 /// published on a clean stop (reason <c>stopped</c>, with the final counts) and set as the last will, which the broker
 /// publishes when the connection dies without a clean stop (reason <c>connection lost</c>: a crash, kill -9, a power cut).
 /// </summary>
-public sealed record StationStatus(string State, string ClientId, string Host, int Pid, DateTimeOffset StartedAt)
+internal sealed record StationStatus(string State, string ClientId, string Host, int Pid, DateTimeOffset StartedAt)
 {
     public const string Online = "online";
     public const string Offline = "offline";

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Publishing;
 /// will the broker published during an outage) and every StatusIntervalMs, offline on a clean stop. The numbers are
 /// health.json's: the instruments' totals, the banks, the publisher's state.
 /// </summary>
-public sealed class StatusReporter
+internal sealed class StatusReporter
 {
     private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);
     private readonly MqttConnection _connection;

@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Web;
 /// Keys are compared in constant time over their SHA-256, so neither their content nor their length leaks by timing.
 /// Runs after routing, before the endpoint: a refused upload is never read.
 /// </summary>
-public sealed class ApiKeyMiddleware
+internal sealed class ApiKeyMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly byte[]? _keyHash;

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Web;
 /// and every product has an accepted bank (loaded, or unloaded to stay in the memory budget and loadable again);
 /// unhealthy (503) otherwise, saying why. <c>/healthz</c> only says the process answers.
 /// </summary>
-public sealed class DaemonReadiness : IHealthCheck
+internal sealed class DaemonReadiness : IHealthCheck
 {
     public const string Tag = "ready";
 

@@ -8,7 +8,7 @@ using PatchCore.Inspection.Outbox;
 namespace PatchCore.Inspection.Web;
 
 /// <summary>What <c>POST /v1/results/{id}/feedback</c> answers: the record, its product, and where its image now waits.</summary>
-public sealed record FeedbackAccepted(string Id, string Product, string File);
+internal sealed record FeedbackAccepted(string Id, string Product, string File);
 
 /// <summary>
 /// <c>POST /v1/results/{id}/feedback</c>: the operator judged the image of a review or ng record good. Its image is
@@ -17,7 +17,7 @@ public sealed record FeedbackAccepted(string Id, string Product, string File);
 /// Only a review or ng record's image, only from inside the outbox and reached without a link; 409 when feedback is
 /// off, the verdict is not review or ng, or the image is no longer where its record says (already fed back or moved).
 /// </summary>
-public static class FeedbackEndpoint
+internal static class FeedbackEndpoint
 {
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapPost("/v1/results/{id}/feedback", Post)

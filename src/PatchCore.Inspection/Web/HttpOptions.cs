@@ -4,7 +4,7 @@ namespace PatchCore.Inspection.Web;
 /// The daemon's HTTP API, bound from <c>Inspection:Http</c>. Off unless <see cref="Urls"/> is set: then the daemon serves
 /// the API, <c>/metrics</c> and the live page from the same process as the folder worker.
 /// </summary>
-public sealed class HttpOptions
+internal sealed class HttpOptions
 {
     public const string Section = "Inspection:Http";
 

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Web;
 /// set when any of them reaches beyond loopback (a station's results and its upload endpoint are not for the whole
 /// plant network to use unasked), and the numbers are in range. Every message names the key it is about.
 /// </summary>
-public sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
+internal sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
 {
     public const int MinKeyLength = 16;
 

@@ -26,7 +26,7 @@ namespace PatchCore.Inspection.Web;
 /// record has not come within <c>Inspection:Http:RecordTimeoutMs</c>, or when the daemon stops, is answered 202 with
 /// its id: it keeps its place and its record comes later under that id.
 /// </summary>
-public sealed class InspectEndpoint
+internal sealed class InspectEndpoint
 {
     /// <summary>The rate limiter's policy that bounds the uploads waiting at once.</summary>
     public const string PendingPolicy = "uploads";

@@ -32,7 +32,7 @@ namespace PatchCore.Inspection.Web;
 /// adapter that polls the instruments.
 /// </para>
 /// </summary>
-public static class InspectionWeb
+internal static class InspectionWeb
 {
     /// <summary>The library's meter (PatchCore.Core's scoring metrics: images scored, time per phase).</summary>
     public const string LibraryMeterName = "PatchCore";

@@ -17,7 +17,7 @@ namespace PatchCore.Inspection.Web;
 /// such search runs at a time. Only complete lines are read (an append in progress is not yet a record), and a file
 /// shorter than what was read (replaced by hand) is read again from its tail. Thread-safe.
 /// </summary>
-public sealed class JournalReader : IDisposable
+internal sealed class JournalReader : IDisposable
 {
     /// <summary>How many of the latest records are kept in memory: the most a page of results may hold.</summary>
     public const int RecentCapacity = 1000;

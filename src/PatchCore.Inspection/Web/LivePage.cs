@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Web;
 /// a Content-Security-Policy that allows exactly its own inline style and script (by their SHA-256) and nothing from
 /// elsewhere: an image name is only ever put on the page as text, and even a mistake there could not run script.
 /// </summary>
-public static class LivePage
+internal static class LivePage
 {
     public const string ResourceName = "PatchCore.Inspection.Web.index.html";
 

@@ -5,4 +5,4 @@ namespace PatchCore.Inspection.Web;
 /// the daemon is stopping: the image is kept in the inbox and its record will have <see cref="Id"/>
 /// (<c>GET /v1/results/ID</c>).
 /// </summary>
-public sealed record QueuedSubmission(string Id, string Product, string OriginalName, string Status, string Detail);
+internal sealed record QueuedSubmission(string Id, string Product, string OriginalName, string Status, string Detail);

@@ -16,7 +16,7 @@ namespace PatchCore.Inspection.Web;
 /// is refused (400) before anything is looked up, so no id can name a path; a heatmap is served only from the file its
 /// record names, and only when that file is a plain PNG inside the outbox, reached without a link.
 /// </summary>
-public static partial class ResultsEndpoints
+internal static partial class ResultsEndpoints
 {
     public const int DefaultLimit = 100;
 

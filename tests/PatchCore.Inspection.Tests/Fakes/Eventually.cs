@@ -3,7 +3,7 @@ using Xunit;
 namespace PatchCore.Inspection.Tests.Fakes;
 
 /// <summary>Waits for something the daemon does on its own threads. The timeout only keeps a broken daemon from hanging the run; nothing is asserted about time.</summary>
-public static class Eventually
+internal static class Eventually
 {
     public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null)
     {

@@ -3,7 +3,7 @@ using PatchCore.Inspection.Outbox;
 namespace PatchCore.Inspection.Tests.Fakes;
 
 /// <summary>The real mover, with failures on chosen calls and a hook before each move (to remove the image meanwhile).</summary>
-public sealed class FailingImageMover(IImageMover inner) : IImageMover
+internal sealed class FailingImageMover(IImageMover inner) : IImageMover
 {
     public FailurePlan Plan { get; } = new();
 

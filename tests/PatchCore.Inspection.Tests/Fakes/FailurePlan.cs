@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace PatchCore.Inspection.Tests.Fakes;
 
 /// <summary>Which calls of a decorated operation throw, and what. Thread-safe; calls are numbered from 1.</summary>
-public sealed class FailurePlan
+internal sealed class FailurePlan
 {
     private readonly ConcurrentDictionary<int, Func<Exception>> _failures = new();
     private int _calls, _failed;

@@ -6,7 +6,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 /// The bank file the fake loader reads: a small JSON object, <c>{"id": "A", "threshold": 0.5, "review": 0.4, "memoryMb": 100}</c>.
 /// <see cref="MemoryMb"/> is what the loader reports the bank to cost in memory, for the memory budget.
 /// </summary>
-public sealed record FakeBank(string Id, double? Threshold, double? Review = null, double MemoryMb = 0)
+internal sealed record FakeBank(string Id, double? Threshold, double? Review = null, double MemoryMb = 0)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -10,7 +10,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 /// Loads <see cref="FakeBank"/> files into <see cref="FakeScorer"/>s that share one <see cref="ScorerScript"/>, and
 /// keeps count of what is in memory: a scorer is in memory from its load until it is disposed.
 /// </summary>
-public sealed class FakeBankLoader : IBankLoader
+internal sealed class FakeBankLoader : IBankLoader
 {
     private readonly ConcurrentQueue<FakeScorer> _loaded = new();
     private readonly object _gate = new();

@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 /// are the real ones behind failure plans that do nothing until a test plans a failure. The log goes to the test
 /// output and to a <see cref="FakeLogCollector"/> for assertions on event ids.
 /// </summary>
-public sealed class FakeDaemon : IAsyncDisposable
+internal sealed class FakeDaemon : IAsyncDisposable
 {
     private bool _started;
 

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 /// Keeps <see cref="IImageScorer"/>'s contract: lazy, one result per path in input order, a named error per bad file,
 /// throws only when broken as a whole (<see cref="ScorerScript.FailNextCalls"/>).
 /// </summary>
-public sealed class FakeScorer : IImageScorer
+internal sealed class FakeScorer : IImageScorer
 {
     private readonly ScorerScript _script;
     private int _disposed;

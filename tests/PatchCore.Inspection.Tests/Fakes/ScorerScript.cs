@@ -7,7 +7,7 @@ namespace PatchCore.Inspection.Tests.Fakes;
 /// <see cref="FakeBankLoader"/> makes, so it survives a hot reload. Thread-safe: the daemon's worker calls it while
 /// the test sets it up and reads it.
 /// </summary>
-public sealed class ScorerScript
+internal sealed class ScorerScript
 {
     private readonly ConcurrentQueue<string[]> _calls = new();
     private readonly ConcurrentQueue<(string, string[])> _callsByBank = new();

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace PatchCore.Inspection.Tests.Mqtt;
 
 /// <summary>A throw-away certificate authority and a broker certificate it signed (for 127.0.0.1 and localhost), as PEM files in <paramref name="folder"/>.</summary>
-public sealed record BrokerCertificates(string CaFile, string CertFile, string KeyFile)
+internal sealed record BrokerCertificates(string CaFile, string CertFile, string KeyFile)
 {
     public static BrokerCertificates Create(string folder)
     {

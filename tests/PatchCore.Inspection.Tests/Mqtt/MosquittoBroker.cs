@@ -14,7 +14,7 @@ namespace PatchCore.Inspection.Tests.Mqtt;
 /// what the outage tests do. Persistence is on with a one-second autosave so a subscriber's session and the messages
 /// queued for it survive a restart, as a plant's broker should be set up; tests that need it off say so.
 /// </summary>
-public sealed partial class MosquittoBroker : IDisposable
+internal sealed partial class MosquittoBroker : IDisposable
 {
     private readonly StringBuilder _log = new();
     private readonly string _config;

@@ -4,7 +4,7 @@ using MQTTnet.Protocol;
 namespace PatchCore.Inspection.Tests.Mqtt;
 
 /// <summary>An independent MQTT 5 client that publishes image messages (QoS 1) as a camera or a line controller would.</summary>
-public sealed class TestPublisher : IAsyncDisposable
+internal sealed class TestPublisher : IAsyncDisposable
 {
     private readonly IMqttClient _client;
 

@@ -12,7 +12,7 @@ namespace PatchCore.Inspection.Tests.Mqtt;
 /// whenever the broker goes away, with a persistent session (clean start off, one hour's expiry), so a broker with
 /// persistence keeps queuing for it while it is disconnected, as a plant's consumer would be set up.
 /// </summary>
-public sealed class TestSubscriber : IAsyncDisposable
+internal sealed class TestSubscriber : IAsyncDisposable
 {
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _options;
@@ -105,7 +105,7 @@ public sealed class TestSubscriber : IAsyncDisposable
 }
 
 /// <summary>One message as the subscriber got it, and when; <see cref="Id"/> is the "id" user property the daemon sets on results.</summary>
-public sealed record ReceivedMessage(string Topic, byte[] Payload, bool Retain, string? Id, MqttQualityOfServiceLevel QoS, string? ContentType, DateTimeOffset ReceivedAt)
+internal sealed record ReceivedMessage(string Topic, byte[] Payload, bool Retain, string? Id, MqttQualityOfServiceLevel QoS, string? ContentType, DateTimeOffset ReceivedAt)
 {
     public string Text => Encoding.UTF8.GetString(Payload);
 

@@ -9,7 +9,7 @@ namespace PatchCore.Inspection.Tests.Web;
 /// the daemon on loopback. The driver is named explicitly, so Selenium never runs its driver manager (which would
 /// download one).
 /// </summary>
-public sealed class Browser : IDisposable
+internal sealed class Browser : IDisposable
 {
     public const string ChromiumPath = "/usr/bin/chromium", DriverPath = "/usr/bin/chromedriver";
 

@@ -4,7 +4,7 @@ using Xunit;
 namespace PatchCore.Inspection.Tests.Web;
 
 /// <summary>The built daemon as a child process serving HTTP on a free loopback port, and where it listens.</summary>
-public static partial class StationProcess
+internal static partial class StationProcess
 {
     /// <summary>Starts the daemon with HTTP on 127.0.0.1, port chosen by Kestrel, and waits until it listens.</summary>
     public static async Task<(DaemonProcess Daemon, Uri Address)> StartAsync(DaemonFolders folders, params string[] args)

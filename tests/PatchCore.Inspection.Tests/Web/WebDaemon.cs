@@ -11,7 +11,7 @@ namespace PatchCore.Inspection.Tests.Web;
 /// The daemon with a fake scorer (<see cref="FakeDaemon"/>) serving HTTP on a free loopback port
 /// (<c>http://127.0.0.1:0</c>: Kestrel picks it, so two test runs never race for one), with a client on that address.
 /// </summary>
-public sealed class WebDaemon : IAsyncDisposable
+internal sealed class WebDaemon : IAsyncDisposable
 {
     private WebDaemon(FakeDaemon daemon, Uri address)
     {
