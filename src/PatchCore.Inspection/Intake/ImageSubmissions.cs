@@ -205,7 +205,8 @@ internal sealed partial class ImageSubmissions
     /// After a crash, before the intake starts: every submission with a ticket whose bytes were not yet renamed into the
     /// inbox goes there now (it was accepted, so it must be inspected); bytes without a ticket (an upload cut short, never
     /// accepted) are removed, and so are tickets whose image is no longer in the inbox (recorded before the crash; the
-    /// record holds everything the ticket did). Returns how many submissions were put into the inbox.
+    /// record holds everything the ticket did) and the temp file of a ticket whose write the crash cut short. Returns how
+    /// many submissions were put into the inbox.
     /// </summary>
     public int Recover()
     {
@@ -244,6 +245,8 @@ internal sealed partial class ImageSubmissions
             Durable.TryDelete(bytesPath);
             _log.SubmissionIncompleteDropped(bytesPath);
         }
+        // A ticket whose atomic write a kill cut short: its upload was never accepted (no answer went out).
+        Durable.RemoveDeadTemps(folder);
         return finished;
     }
 

@@ -27,6 +27,10 @@ public sealed class SubmissionRecoveryTests(ITestOutputHelper output)
         File.WriteAllText(Path.Combine(uploads, Guid.CreateVersion7().ToString("N") + ".upload"), "0.");
         // 4. Recorded and moved before the crash, but its ticket was not removed yet.
         string recorded = Ticket(uploads, "recorded.png");
+        // 5. Killed while its ticket was being written (the atomic write's temp file, never renamed): never accepted.
+        string cut = Guid.CreateVersion7().ToString("N");
+        File.WriteAllText(Path.Combine(uploads, cut + ".upload"), "0.3");
+        File.WriteAllText(Path.Combine(uploads, $".{cut}.json.4242.tmp"), "{\"id\":");
 
         await using (await FakeDaemon.StartAsync(folders, output))
             await folders.WaitForRecords(2, TimeSpan.FromSeconds(30));

@@ -57,8 +57,17 @@ public sealed class UploadCrashTests(BankFixture bank, ITestOutputHelper output)
 
         using (var restarted = DaemonProcess.Start(folders.Args(args)))
         {
-            await Eventually.True(() => Directory.GetFileSystemEntries(uploads).Length == 0 && folders.InboxImages().Length == 0 && folders.Records().Count >= accepted.Count,
-                "every accepted upload to be recorded after the restart", TimeSpan.FromMinutes(3));
+            try
+            {
+                await Eventually.True(() => Directory.GetFileSystemEntries(uploads).Length == 0 && folders.InboxImages().Length == 0 && folders.Records().Count >= accepted.Count,
+                    "every accepted upload to be recorded after the restart", TimeSpan.FromMinutes(3));
+            }
+            catch
+            {
+                output.WriteLine("left in the uploads folder: " + string.Join(", ", Directory.GetFileSystemEntries(uploads)) + "; inbox: " + string.Join(", ", folders.InboxImages()) + $"; records {folders.Records().Count} accepted {accepted.Count}");
+                output.WriteLine(restarted.Log);
+                throw;
+            }
             await Task.Delay(700); // the last batch's moves
             restarted.Terminate();
             Assert.True(restarted.WaitForExit(TimeSpan.FromMinutes(1)), "no exit after SIGTERM");
