@@ -54,7 +54,7 @@ for line in open(sys.argv[1]):
     score = f"{r['score']:.3f}" if r.get('score') is not None else "-"
     print(f"  {r['verdict']:<11} score {score:>8}  {r['originalName']}  -> {r.get('path')}")
 PY
-echo "Sorted images: $root/outbox/ok, $root/outbox/ng; heatmaps: $root/outbox/heatmaps; health: $root/outbox/health.json"
+echo "Sorted images: $root/outbox/ok, $root/outbox/review, $root/outbox/ng; heatmaps: $root/outbox/heatmaps; health: $root/outbox/health.json"
 if [ ${#http[@]} -gt 0 ]; then
   echo "Live page: http://127.0.0.1:8080/ (results, heatmaps, counts); API: curl http://127.0.0.1:8080/v1/results?limit=5"
 fi
