@@ -57,6 +57,8 @@ internal sealed partial class ImageSubmissions
     private readonly WorkerFault _fault;
     private readonly ILogger<ImageSubmissions> _log;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<InspectionRecord>> _waiting = new(StringComparer.Ordinal);
+    // Set once Recover has run: until then nothing is kept, as Recover would take an upload in flight for one a crash cut short.
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ImageSubmissions(Layout layout, ProductCatalog products, InspectionOptions options, InboxIntake intake,
         DaemonStatus status, WorkerFault fault, ILogger<ImageSubmissions> log)
@@ -86,6 +88,7 @@ internal sealed partial class ImageSubmissions
     {
         var receivedAt = DateTimeOffset.UtcNow;
         Check(submission);
+        if (!_recovered.Task.IsCompleted) await WaitForRecoveryAsync(submission, cancel).ConfigureAwait(false);
         string id = Guid.CreateVersion7().ToString("N");
         string name = PlainName(submission.OriginalName);
         string inboxName = InboxPrefix + id + InboxExtension(name);
@@ -210,6 +213,18 @@ internal sealed partial class ImageSubmissions
     /// </summary>
     public int Recover()
     {
+        try
+        {
+            return RecoverLeftovers();
+        }
+        finally
+        {
+            _recovered.TrySetResult(); // submissions that arrived during the start go on now
+        }
+    }
+
+    private int RecoverLeftovers()
+    {
         string folder = _layout.UploadsFolder;
         if (!Directory.Exists(folder)) return 0;
         int finished = 0;
@@ -257,6 +272,20 @@ internal sealed partial class ImageSubmissions
         Durable.FsyncFolder(folder);
         _log.SubmissionRecovered(id, originalName, product, target);
         return 1;
+    }
+
+    /// <summary>
+    /// A submission that arrives while the daemon starts (reconciling what a restart left) waits for
+    /// <see cref="Recover"/>, and is refused if the daemon fails or begins to stop meanwhile.
+    /// </summary>
+    private async Task WaitForRecoveryAsync(Submission submission, CancellationToken cancel)
+    {
+        while (!_recovered.Task.IsCompleted)
+        {
+            await Task.WhenAny(_recovered.Task, Task.Delay(100, cancel)).ConfigureAwait(false);
+            cancel.ThrowIfCancellationRequested();
+            Check(submission);
+        }
     }
 
     private void Check(Submission submission)

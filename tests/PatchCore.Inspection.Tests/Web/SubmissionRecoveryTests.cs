@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Tests.Fakes;
@@ -50,6 +51,25 @@ public sealed class SubmissionRecoveryTests(ITestOutputHelper output)
     }
 
     /// <summary>Writes the ticket a submission of <paramref name="name"/> gets; returns its id.</summary>
+    [Fact]
+    public async Task ASubmissionDuringTheStartWaitsUntilTheLeftoversAreFinished()
+    {
+        // Built, not started: the worker has not run Recover yet, as while it reconciles after a restart. Were the upload
+        // kept now, Recover could take its bytes, still without their ticket, for an upload a crash cut short.
+        using var folders = FakeDaemon.NewFolders("A", threshold: 0.5);
+        await using var daemon = new FakeDaemon(folders, output);
+        var submissions = daemon.Host.Services.GetRequiredService<ImageSubmissions>();
+        var layout = daemon.Host.Services.GetRequiredService<Layout>();
+        var submitted = submissions.SubmitAsync(new Submission("default", "early.png", "http"), new MemoryStream("0.9"u8.ToArray()), CancellationToken.None);
+        await Task.Delay(500);
+        Assert.False(submitted.IsCompleted, "the submission was kept before the leftovers of a restart were finished");
+        Assert.False(Directory.Exists(layout.UploadsFolder) && Directory.EnumerateFileSystemEntries(layout.UploadsFolder).Any());
+
+        Assert.Equal(0, submissions.Recover());
+        var image = await submitted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Single(Directory.GetFiles(folders.Inbox, "upload-" + image.Id + "*"));
+    }
+
     private static string Ticket(string uploads, string name)
     {
         string id = Guid.CreateVersion7().ToString("N");
