@@ -91,22 +91,14 @@ internal sealed class DriftMonitor
     {
         int n = w.Scores.Count;
         if (w.Calibration.Length == 0 || n < _options.MinSamples)
-            return new DriftHealth(n, null, false, n == 0 ? null : Quantile(w.Scores.Order().ToArray(), 0.5), null,
-                w.Calibration.Length == 0 ? null : Quantile(w.Calibration, 0.5), w.Calibration.Length == 0 ? null : w.Calibration[^1]);
+            return new DriftHealth(n, null, false, n == 0 ? null : QuantileRule.QuantileOf<double>(w.Scores.Order().ToArray(), 0.5), null,
+                w.Calibration.Length == 0 ? null : QuantileRule.QuantileOf<double>(w.Calibration, 0.5), w.Calibration.Length == 0 ? null : w.Calibration[^1]);
         var recent = w.Scores.Order().ToArray();
-        double recentMedian = Quantile(recent, 0.5), recentHigh = Quantile(recent, 0.95);
-        double calMedian = Quantile(w.Calibration, 0.5), calHigh = w.Calibration[^1];
+        double recentMedian = QuantileRule.QuantileOf<double>(recent, 0.5), recentHigh = QuantileRule.QuantileOf<double>(recent, 0.95);
+        double calMedian = QuantileRule.QuantileOf<double>(w.Calibration, 0.5), calHigh = w.Calibration[^1];
         double spread = Math.Max(calHigh - calMedian, Math.Max(0.02 * Math.Abs(calMedian), 1e-9));
         double figure = (recentMedian - calMedian) / spread;
         return new DriftHealth(n, Math.Round(figure, 3), Math.Abs(figure) >= _options.WarnAt, recentMedian, recentHigh, calMedian, calHigh);
-    }
-
-    /// <summary>Linear interpolation between order statistics (numpy's default) of a sorted array.</summary>
-    private static double Quantile(double[] sorted, double q)
-    {
-        double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
     private static double[] CalibrationScores(IImageScorer scorer) =>
