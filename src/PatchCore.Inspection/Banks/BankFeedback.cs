@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
@@ -146,8 +145,7 @@ internal sealed class BankFeedback : BackgroundService
             try
             {
                 ImageCheck.Check(path, p.Product.Options.MaxPixels);
-                using var stream = File.OpenRead(path);
-                hashes[path] = Convert.ToHexStringLower(SHA256.HashData(stream));
+                hashes[path] = ImageMover.Sha256Hex(path); // as the journal's records were hashed
             }
             catch (ImageLoadException e) when (!e.IsMissing)
             {
