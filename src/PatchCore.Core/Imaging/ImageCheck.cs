@@ -11,16 +11,7 @@ public static class ImageCheck
     /// <exception cref="ImageLoadException">The file is missing, unreadable, not an image, too large or truncated (it names the file and the problem).</exception>
     public static (int Width, int Height) Check(string path, long maxPixels = ImageDecoder.DefaultMaxPixels)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException ex) { throw new ImageLoadException(path, "file not found", ex); }
-        catch (DirectoryNotFoundException ex) { throw new ImageLoadException(path, "folder not found", ex); }
-        catch (UnauthorizedAccessException ex) { throw new ImageLoadException(path, "permission denied", ex); }
-        catch (IOException ex) { throw new ImageLoadException(path, $"cannot read file: {ex.Message}", ex); }
-        using var image = ImageDecoder.LoadRgb(path, bytes, maxPixels);
+        using var image = ImageDecoder.LoadRgb(path, ImageDecoder.ReadFile(path), maxPixels);
         return (image.Width, image.Height);
     }
 }

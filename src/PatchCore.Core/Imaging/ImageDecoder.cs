@@ -26,18 +26,19 @@ internal sealed class ImageDecoder
     public long MaxPixels { get; }
 
     /// <summary>Decodes a file. <paramref name="keepOriginal"/> keeps the original pixels for overlays.</summary>
-    public DecodedImage Decode(string path, bool keepOriginal = false)
+    public DecodedImage Decode(string path, bool keepOriginal = false) => Decode(path, ReadFile(path), keepOriginal);
+
+    /// <summary>The file's bytes; a file that cannot be read is an <see cref="ImageLoadException"/> naming it and why.</summary>
+    public static byte[] ReadFile(string path)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (FileNotFoundException ex) { throw new ImageLoadException(path, "file not found", ex); }
         catch (DirectoryNotFoundException ex) { throw new ImageLoadException(path, "folder not found", ex); }
         catch (UnauthorizedAccessException ex) { throw new ImageLoadException(path, "permission denied", ex); }
         catch (IOException ex) { throw new ImageLoadException(path, $"cannot read file: {ex.Message}", ex); }
-        return Decode(path, bytes, keepOriginal);
     }
 
     /// <summary>Decodes bytes that were read from <paramref name="path"/> (used in messages only).</summary>
