@@ -46,7 +46,6 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
     public const string Source = "mqtt";
     public const string NameProperty = "name", MessageIdProperty = "messageId";
     private const int MaxMetadata = 16, MaxMetadataValue = 512;
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly MqttOptions _options;
     private readonly IServiceProvider _services;
@@ -162,25 +161,11 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
         // Before the CONNECT: a session's redeliveries may arrive before ConnectAsync returns, and they belong to this
         // connection (an acknowledgement is only ever sent on the connection its message came on).
         Interlocked.Increment(ref _generation);
-        MqttClientConnectResult result;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
-        {
-            timeout.CancelAfter(ConnectTimeout);
-            try
-            {
-                result = await _client!.ConnectAsync(options, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no CONNACK within {ConnectTimeout.TotalSeconds:F0} s");
-            }
-        }
-        if (result.ResultCode != MqttClientConnectResultCode.Success)
-            throw new MqttCommunicationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+        var result = await MqttClientSettings.ConnectAsync(_client!, options, stop).ConfigureAwait(false);
         // Subscribed again on every connection (a no-op for a session that kept it), so a broker that lost its
         // persistence does not leave the daemon connected and deaf.
         var subscribe = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(f => f.WithTopic(_filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)).Build();
-        var granted = await _client.SubscribeAsync(subscribe, stop).ConfigureAwait(false);
+        var granted = await _client!.SubscribeAsync(subscribe, stop).ConfigureAwait(false);
         var code = granted.Items.FirstOrDefault()?.ResultCode;
         if (code is not (MqttClientSubscribeResultCode.GrantedQoS1 or MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS2))
         {
@@ -191,32 +176,14 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
         _log.MqttIntakeConnected(_server, _clientId, result.IsSessionPresent, _filter);
     }
 
-    private MqttClientOptions ClientOptions()
-    {
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_options.Server.Trim(), _options.EffectivePort)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId(_clientId)
+    private MqttClientOptions ClientOptions() =>
+        MqttClientSettings.Builder(_options, _clientId, _trusted)
             // A persistent session: the broker keeps the subscription and every message not yet acknowledged while the
             // daemon is away (crashed, restarting) and delivers them again when it comes back.
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)_options.IntakeSessionExpirySeconds)
             .WithReceiveMaximum((ushort)_options.IntakeReceiveMaximum)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
-            .WithTimeout(ConnectTimeout);
-        if (!string.IsNullOrEmpty(_options.Username) || !string.IsNullOrEmpty(_options.Password))
-            builder.WithCredentials(_options.Username ?? "", _options.Password);
-        if (_options.UseTls)
-        {
-            if (!string.IsNullOrWhiteSpace(_options.CaFile) && _trusted.Count == 0) _trusted.ImportFromPemFile(Path.GetFullPath(_options.CaFile));
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost(_options.Server.Trim());
-                if (_trusted.Count > 0) tls.WithTrustChain(_trusted).WithRevocationMode(X509RevocationMode.NoCheck);
-            });
-        }
-        return builder.Build();
-    }
+            .Build();
 
     /// <summary>MQTTnet's receive loop waits for this handler: it only takes the message (not acknowledged) and returns.</summary>
     private Task OnMessage(MqttApplicationMessageReceivedEventArgs e)

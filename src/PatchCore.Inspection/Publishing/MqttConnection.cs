@@ -20,7 +20,6 @@ namespace PatchCore.Inspection.Publishing;
 /// </summary>
 internal sealed class MqttConnection : IDisposable
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _clientOptions;
     private readonly X509Certificate2Collection _trusted = [];
@@ -47,35 +46,16 @@ internal sealed class MqttConnection : IDisposable
         {
             Reason = "connection lost",
         };
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(options.Server.Trim(), options.EffectivePort)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId(state.ClientId)
+        var builder = MqttClientSettings.Builder(options, state.ClientId, _trusted)
             // Clean start: nothing the broker kept for an earlier connection is needed, since the cursor says what to
             // publish again. (Images in have their own connection with a session that outlives a crash: MqttImageIntake.)
             .WithCleanStart(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(options.KeepAliveSeconds))
-            .WithTimeout(ConnectTimeout)
             .WithWillTopic(topics.Status)
             .WithWillPayload(JsonSerializer.SerializeToUtf8Bytes(will, PublishingJson.Default.StationStatus))
             .WithWillContentType("application/json")
             .WithWillRetain(true)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (!string.IsNullOrEmpty(options.Username) || !string.IsNullOrEmpty(options.Password))
-        {
-            builder.WithCredentials(options.Username ?? "", options.Password);
-            if (!options.UseTls && !string.IsNullOrEmpty(options.Password)) log.MqttPasswordWithoutTls(Server);
-        }
-        if (options.UseTls)
-        {
-            if (!string.IsNullOrWhiteSpace(options.CaFile)) _trusted.ImportFromPemFile(Path.GetFullPath(options.CaFile));
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost(options.Server.Trim());
-                // A plant's own CA instead of the system's roots; such a CA rarely publishes revocation lists.
-                if (_trusted.Count > 0) tls.WithTrustChain(_trusted).WithRevocationMode(X509RevocationMode.NoCheck);
-            });
-        }
+        if (!options.UseTls && !string.IsNullOrEmpty(options.Password)) log.MqttPasswordWithoutTls(Server);
         _clientOptions = builder.Build();
 
         _client = new MqttClientFactory().CreateMqttClient();
@@ -175,22 +155,7 @@ internal sealed class MqttConnection : IDisposable
     private async ValueTask ConnectOnceAsync(CancellationToken stop)
     {
         lock (_lock) _lost = NewSignal();
-        MqttClientConnectResult result;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop))
-        {
-            // MQTTnet applies its own timeout only to a connect without a cancellable token.
-            timeout.CancelAfter(ConnectTimeout);
-            try
-            {
-                result = await _client.ConnectAsync(_clientOptions, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no CONNACK within {ConnectTimeout.TotalSeconds:F0} s");
-            }
-        }
-        if (result.ResultCode != MqttClientConnectResultCode.Success)
-            throw new MqttCommunicationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+        var result = await MqttClientSettings.ConnectAsync(_client, _clientOptions, stop).ConfigureAwait(false);
         ReceiveMaximum = result.ReceiveMaximum is > 0 and var maximum ? maximum : ushort.MaxValue;
         _state.SetConnected(true);
         _log.MqttConnected(Server, _state.ClientId, _state.Options.TopicPrefix + "/results/<product>", _state.Options.TopicPrefix + "/status");
