@@ -120,33 +120,35 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
         _log.MqttIntakeRemembered(records, pending);
         var options = ClientOptions();
         var processing = Task.Run(() => ProcessAsync(stop));
-        int attempt = 0;
-        var delay = TimeSpan.FromMilliseconds(_options.ReconnectDelayMs);
+        var reconnect = MqttClientSettings.Reconnect(_options, (exception, attempt, delay) =>
+        {
+            string error = MqttClientSettings.Describe(exception);
+            _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT intake: cannot connect to {_server}: {error}");
+            _log.MqttIntakeConnectFailed(_server, attempt, error, (int)delay.TotalMilliseconds);
+        });
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                try
+                await reconnect.ExecuteAsync(async ct =>
                 {
                     lock (_lock) _lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    await ConnectAsync(options, stop).ConfigureAwait(false);
-                    attempt = 0;
-                    delay = TimeSpan.FromMilliseconds(_options.ReconnectDelayMs);
-                    Task lost;
-                    lock (_lock) lost = _lost.Task;
-                    await lost.WaitAsync(stop).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
-                {
-                    attempt++;
-                    string error = Describe(e);
-                    _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT intake: cannot connect to {_server}: {error}");
-                    _log.MqttIntakeConnectFailed(_server, attempt, error, (int)delay.TotalMilliseconds);
-                    if (_client!.IsConnected) await DisconnectAsync(stop).ConfigureAwait(false);
-                }
-                // With jitter, so that stations restarted together do not knock at once; doubles up to the maximum.
-                await Task.Delay(delay * (0.8 + 0.4 * Random.Shared.NextDouble()), stop).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, _options.ReconnectMaxDelayMs));
+                    try
+                    {
+                        await ConnectAsync(options, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        // Connected but not subscribed: not left connected and deaf; the next attempt connects afresh.
+                        if (_client!.IsConnected) await DisconnectAsync(ct).ConfigureAwait(false);
+                        throw;
+                    }
+                }, stop).ConfigureAwait(false);
+                Task lost;
+                lock (_lock) lost = _lost.Task;
+                await lost.WaitAsync(stop).ConfigureAwait(false);
+                // A broker that accepts and then drops at once (another client taking this id) is not hammered.
+                await Task.Delay(TimeSpan.FromMilliseconds(_options.ReconnectDelayMs), stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -200,7 +202,7 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
         lock (_lock) _lost.TrySetResult();
         if (!_stop.IsCancellationRequested)
         {
-            string reason = e.Exception is { } exception ? Describe(exception)
+            string reason = e.Exception is { } exception ? MqttClientSettings.Describe(exception)
                 : !string.IsNullOrEmpty(e.ReasonString) ? $"{e.Reason}: {e.ReasonString}"
                 : e.Reason == MqttClientDisconnectReason.NormalDisconnection ? "the broker closed the connection" : e.Reason.ToString();
             _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT intake: connection to {_server} lost: {reason}");
@@ -390,12 +392,6 @@ internal sealed partial class MqttImageIntake : IHostedService, IDisposable
         catch (Exception e) when (e is MqttCommunicationException or OperationCanceledException or InvalidOperationException)
         {
         }
-    }
-
-    private static string Describe(Exception e)
-    {
-        string cause = e.GetBaseException().Message;
-        return ReferenceEquals(e.GetBaseException(), e) || e.Message.Contains(cause, StringComparison.Ordinal) ? e.Message : $"{e.Message.TrimEnd('.')}: {cause}";
     }
 
     public void Dispose()

@@ -1,6 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Exceptions;
+using Polly;
+using Polly.Retry;
 
 namespace PatchCore.Inspection.Publishing;
 
@@ -62,5 +64,35 @@ internal static class MqttClientSettings
         if (result.ResultCode != MqttClientConnectResultCode.Success)
             throw new MqttCommunicationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
         return result;
+    }
+
+    /// <summary>
+    /// Connecting again until it works, for as long as the daemon runs: Polly's exponential backoff from
+    /// <see cref="MqttOptions.ReconnectDelayMs"/> to <see cref="MqttOptions.ReconnectMaxDelayMs"/>, with jitter so that
+    /// stations restarted together by a plant-wide outage do not all knock at once. <paramref name="failed"/> hears each
+    /// failure with its attempt number (from 1) and the wait before the next.
+    /// </summary>
+    public static ResiliencePipeline Reconnect(MqttOptions options, Action<Exception?, int, TimeSpan> failed) =>
+        new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+            MaxRetryAttempts = int.MaxValue, // a broker that is down for days is waited for, never given up on
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(options.ReconnectDelayMs),
+            MaxDelay = TimeSpan.FromMilliseconds(options.ReconnectMaxDelayMs),
+            OnRetry = args =>
+            {
+                failed(args.Outcome.Exception, args.AttemptNumber + 1, args.RetryDelay);
+                return default;
+            },
+        }).Build();
+
+    /// <summary>An exception in one line for logs and health: its message, and its root cause where that adds to it.</summary>
+    public static string Describe(Exception? e)
+    {
+        if (e is null) return "unknown error";
+        string cause = e.GetBaseException().Message;
+        return ReferenceEquals(e.GetBaseException(), e) || e.Message.Contains(cause, StringComparison.Ordinal) ? e.Message : $"{e.Message.TrimEnd('.')}: {cause}";
     }
 }

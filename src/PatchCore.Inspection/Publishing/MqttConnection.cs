@@ -6,7 +6,6 @@ using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 using PatchCore.Inspection.Observability;
 using Polly;
-using Polly.Retry;
 
 namespace PatchCore.Inspection.Publishing;
 
@@ -61,23 +60,13 @@ internal sealed class MqttConnection : IDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.DisconnectedAsync += OnDisconnected;
 
-        _reconnect = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        _reconnect = MqttClientSettings.Reconnect(options, (exception, attempt, delay) =>
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
-            MaxRetryAttempts = int.MaxValue, // a broker that is down for days is waited for, never given up on
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true, // stations restarted together by a plant-wide outage do not all knock at once
-            Delay = TimeSpan.FromMilliseconds(options.ReconnectDelayMs),
-            MaxDelay = TimeSpan.FromMilliseconds(options.ReconnectMaxDelayMs),
-            OnRetry = args =>
-            {
-                string error = Describe(args.Outcome.Exception);
-                _state.Error($"Cannot connect to {Server}: {error}");
-                _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: cannot connect to {Server}: {error}");
-                _log.MqttConnectFailed(Server, args.AttemptNumber + 1, error, (int)args.RetryDelay.TotalMilliseconds);
-                return default;
-            },
-        }).Build();
+            string error = MqttClientSettings.Describe(exception);
+            _state.Error($"Cannot connect to {Server}: {error}");
+            _status.ReportError(InspectionMetrics.ErrorTypes.Mqtt, $"MQTT: cannot connect to {Server}: {error}");
+            _log.MqttConnectFailed(Server, attempt, error, (int)delay.TotalMilliseconds);
+        });
     }
 
     /// <summary>host:port, for messages.</summary>
@@ -175,7 +164,7 @@ internal sealed class MqttConnection : IDisposable
             string reason = e switch
             {
                 { Reason: MqttClientDisconnectReason.SessionTakenOver } => "another client connected with the same client id " + _state.ClientId,
-                { Exception: { } exception } => Describe(exception),
+                { Exception: { } exception } => MqttClientSettings.Describe(exception),
                 { ReasonString: { Length: > 0 } text } => $"{e.Reason}: {text}",
                 // No DISCONNECT from the broker and no error: the connection just closed (the broker died or was killed).
                 { Reason: MqttClientDisconnectReason.NormalDisconnection } => "the broker closed the connection",
@@ -189,13 +178,6 @@ internal sealed class MqttConnection : IDisposable
     }
 
     /// <summary>MQTTnet's message and, where it wraps one, the cause ("Connection refused", a certificate error).</summary>
-    private static string Describe(Exception? e)
-    {
-        if (e is null) return "unknown error";
-        string cause = e.GetBaseException().Message;
-        return ReferenceEquals(e.GetBaseException(), e) || e.Message.Contains(cause, StringComparison.Ordinal) ? e.Message : $"{e.Message.TrimEnd('.')}: {cause}";
-    }
-
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Dispose()
