@@ -12,8 +12,10 @@ internal sealed class CommonOptions
 {
     public Option<string> Backbone { get; } = new("--backbone") { Description = "Backbone: resnet18 (default), resnet50, wide_resnet50_2.", DefaultValueFactory = _ => "resnet18" };
     public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "A torchvision checkpoint (.pth or .safetensors); default: the packaged ImageNet ResNet18." };
-    public Option<string> Resize { get; } = new("--resize") { Description = "256 = shorter side to 256; WxH = exactly that size.", DefaultValueFactory = _ => "256" };
-    public Option<string> Crop { get; } = new("--crop") { Description = "Centre crop size, or none to keep the whole resized image.", DefaultValueFactory = _ => "224" };
+    public Option<string?> Resize { get; } = new("--resize") { Description = "256 = shorter side to 256 (default); WxH = exactly that size; native = no resize (needs --crop none)." };
+    public Option<string?> Crop { get; } = new("--crop") { Description = "Centre crop size (default 224), or none to keep the whole resized image." };
+    public Option<string?> Geometry { get; } = new("--geometry") { Description = "auto = choose the size from the training images: their median aspect, whole part (crop none), at most 512x256 pixels; stored in the bank. Not with --resize/--crop." };
+    public Option<string?> Tile { get; } = new("--tile") { Description = "SIZE[:OVERLAP]: cut the whole (resized) image into overlapping SIZE x SIZE tiles (overlap default 32), each its own backbone input; without --resize the images keep their native size." };
     public Option<string> Coreset { get; } = new("--coreset") { Description = "Share of patches kept (0.1) or an absolute count (e.g. 20000).", DefaultValueFactory = _ => "0.1" };
     public Option<string> Index { get; } = new("--index") { Description = "FLAT (exact) or a FAISS factory string such as IVF1024,Flat or HNSW32.", DefaultValueFactory = _ => "FLAT" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
@@ -25,18 +27,19 @@ internal sealed class CommonOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Coreset, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
+        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Geometry, Tile, Coreset, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
             command.Add(o);
     }
 
     public BuildOptions ToBuildOptions(ParseResult r, IReadOnlyList<string> images, string outPath)
     {
         var mode = ParseEmbedding(r.GetValue(Embedding)!);
+        bool auto = ParseAuto(r.GetValue(Geometry), r.GetValue(Resize), r.GetValue(Crop));
         var model = new ModelOptions
         {
             Backbone = r.GetValue(Backbone)!,
             WeightsPath = r.GetValue(Weights)?.FullName,
-            Geometry = ImageGeometry.Parse(r.GetValue(Resize)!, r.GetValue(Crop)!),
+            Geometry = ParseGeometry(r.GetValue(Resize), r.GetValue(Crop), r.GetValue(Tile), auto),
             Embedding = new EmbeddingOptions { Mode = mode },
             Device = ComputeDevice.Parse(r.GetValue(Device)!),
             BatchSize = r.GetValue(BatchSize),
@@ -46,6 +49,7 @@ internal sealed class CommonOptions
         return new BuildOptions(images, outPath)
         {
             Model = model,
+            AutoGeometry = auto,
             CoresetFraction = fraction,
             CoresetCount = count,
             Seed = r.GetValue(Seed),
@@ -53,6 +57,32 @@ internal sealed class CommonOptions
             HoldOutFraction = r.GetValue(HoldOut),
             Roi = r.GetValue(Roi) is { } roi ? RegionOfInterest.Load(roi.FullName) : null,
         };
+    }
+
+    /// <summary>
+    /// True for <c>--geometry auto</c>, which chooses the resize and crop itself: refused beside <c>--resize</c> or
+    /// <c>--crop</c>. False = the geometry those options give.
+    /// </summary>
+    internal static bool ParseAuto(string? geometry, string? resize, string? crop)
+    {
+        if (geometry is null) return false;
+        if (!geometry.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+            throw new PatchCoreException($"Unknown --geometry '{geometry}': expected auto (or leave it out and give --resize/--crop).");
+        if (resize is not null || crop is not null)
+            throw new PatchCoreException($"--geometry auto chooses the resize and crop itself: leave out {(resize is not null ? $"--resize {resize}" : $"--crop {crop}")}, or leave out --geometry auto.");
+        return true;
+    }
+
+    /// <summary>
+    /// The geometry of <c>--resize</c>, <c>--crop</c> and <c>--tile</c>. Unset resize and crop mean the paper's 256 and 224;
+    /// with <c>--tile</c> they mean native size and crop none (tiles cover the whole image). With
+    /// <paramref name="auto"/> the resize is a placeholder that <see cref="BuildOptions.ResolveGeometry"/> replaces.
+    /// </summary>
+    internal static ImageGeometry ParseGeometry(string? resize, string? crop, string? tile, bool auto = false)
+    {
+        if (auto) return ImageGeometry.Parse("256", "none", tile);
+        bool tiled = tile is not null;
+        return ImageGeometry.Parse(resize ?? (tiled ? "native" : "256"), crop ?? (tiled ? "none" : "224"), tile);
     }
 
     internal static EmbeddingMode ParseEmbedding(string text) => text.Trim().ToLowerInvariant() switch

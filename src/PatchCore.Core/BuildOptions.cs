@@ -14,6 +14,11 @@ public sealed record BuildOptions
     public IReadOnlyList<string> TrainImages { get; init; }
     public string OutPath { get; init; }
     public ModelOptions Model { get; init; } = new();
+    /// <summary>
+    /// Choose the resize from the training images (<see cref="Imaging.AutoGeometry"/>, <c>--geometry auto</c>) instead
+    /// of <see cref="ModelOptions.Geometry"/>'s; its tiling is kept. <see cref="ResolveGeometry"/> makes the choice.
+    /// </summary>
+    public bool AutoGeometry { get; init; }
     /// <summary>Share of candidate patches kept (0, 1]; ignored when <see cref="CoresetCount"/> is set.</summary>
     public double CoresetFraction { get; init; } = 0.1;
     public int? CoresetCount { get; init; }
@@ -56,6 +61,17 @@ public sealed record BuildOptions
         if (MinHoldOut < 0) throw new PatchCoreException($"Minimum hold-out must not be negative, got {MinHoldOut}.");
         if (!Enum.IsDefined(CandidateRows)) throw new PatchCoreException($"Unknown candidate row storage {(int)CandidateRows}.");
         if (string.IsNullOrWhiteSpace(IndexFactory)) throw new PatchCoreException("An index factory string is needed (Flat for exact).");
+    }
+
+    /// <summary>
+    /// These options with the geometry the bank will have: with <see cref="AutoGeometry"/> the one chosen from
+    /// <see cref="TrainImages"/> (returned too, to be shown), otherwise unchanged (choice null).
+    /// </summary>
+    public (BuildOptions Options, Imaging.GeometryChoice? Choice) ResolveGeometry()
+    {
+        if (!AutoGeometry) return (this, null);
+        var choice = Imaging.AutoGeometry.Choose(TrainImages, Model.Geometry.Tile);
+        return (this with { AutoGeometry = false, Model = Model with { Geometry = choice.Geometry } }, choice);
     }
 
     /// <summary>The held-out images (<see cref="HoldOutFraction"/>, at least <see cref="MinHoldOut"/>) and the rest: see <see cref="HoldOutSplit"/>.</summary>

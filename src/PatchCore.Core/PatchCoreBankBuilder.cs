@@ -17,6 +17,7 @@ public static class PatchCoreBankBuilder
     public static BuildSummary Build(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
+        options = options.ResolveGeometry().Options;
         var (bankImages, heldOut) = options.SplitHoldOut();
         using var pipeline = new FeaturePipeline(options.Model);
         var fitted = Fit(pipeline, bankImages, options, progress, ct);
@@ -74,11 +75,11 @@ public static class PatchCoreBankBuilder
             using (window)
             {
                 if (window.FirstError is { } error) throw error;
-                foreach (var batch in window.Batches(pipeline.BatchSize))
+                foreach (var batch in pipeline.Batches(window))
                 {
                     var decoded = batch.Select(i => i.Image!).ToArray();
                     var e = pipeline.Embed(decoded);
-                    store.Append(roi is null ? e.Values : InspectedRows(e, decoded, roi)); // [B*L, D]
+                    store.Append(roi is null ? e.Values : InspectedRows(e, decoded, roi)); // [B*L, D], L: patches of all the image's tiles
                 }
             }
             done += window.Count;
@@ -92,7 +93,7 @@ public static class PatchCoreBankBuilder
         var rows = new List<float>(e.Values.Length);
         for (int b = 0; b < images.Length; b++)
         {
-            bool[] cells = RegionOfInterest.InspectedCells(roi.InspectedPixels(images[b]), images[b].InputWidth, images[b].InputHeight, e.GridWidth, e.GridHeight);
+            bool[] cells = e.InspectedCells(roi.InspectedPixels(images[b]), images[b].InputWidth, images[b].InputHeight);
             for (int p = 0; p < cells.Length; p++)
                 if (cells[p]) rows.AddRange(e.Values.AsSpan((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
         }

@@ -202,7 +202,8 @@ public static class PatchCoreBankUpdater
     {
         if (o.Backbone is string backbone && !string.Equals(backbone, m.Backbone, StringComparison.OrdinalIgnoreCase))
             throw new PatchCoreException($"{bank}: the bank was built with backbone {m.Backbone}, not {backbone}; an update embeds new images with the bank's own backbone.");
-        if (o.Geometry is { } geometry && geometry != m.Geometry)
+        // --resize/--crop check the resize and crop only; the tiling and whether the size was chosen automatically follow the bank
+        if (o.Geometry is { } geometry && geometry with { Tile = m.Geometry.Tile, Auto = m.Geometry.Auto } != m.Geometry)
             throw new PatchCoreException($"{bank}: the bank's images were taken at {m.Geometry}, not {geometry} (--resize/--crop); an update embeds new images as the bank's were.");
         if (o.Embedding is { } embedding && embedding != m.Embedding)
             throw new PatchCoreException($"{bank}: the bank's embedding is {Describe(m.Embedding)}, not {Describe(embedding)} (--embedding).");

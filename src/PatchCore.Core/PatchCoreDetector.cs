@@ -189,7 +189,7 @@ public sealed class PatchCoreDetector : IImageScorer
     {
         var results = new ScoredFile?[window.Count];
         int first = window.Inputs[0].Index;
-        foreach (var batch in window.Batches(_pipeline.BatchSize))
+        foreach (var batch in _pipeline.Batches(window))
         {
             ct.ThrowIfCancellationRequested();
             foreach (var result in ScoreBatchOrEach(batch))
@@ -227,7 +227,8 @@ public sealed class PatchCoreDetector : IImageScorer
 
     /// <summary>
     /// Backbone, embedding, search and maps for images of one input size, then each image's verdict and regions; each
-    /// result takes its image. Patches outside the bank's region of interest are set to the median of the image's
+    /// result takes its image. With tiling an image's patches are those of all its tiles: its score is their maximum and
+    /// its map the tiles' maps stitched (<see cref="AnomalyScorer.FromPatchScores"/>). Patches outside the bank's region of interest are set to the median of the image's
     /// inspected patches before the maxima are refined (so they never decide the image score), and the map is zero
     /// outside it (so they never form a region).
     /// </summary>
@@ -241,10 +242,10 @@ public sealed class PatchCoreDetector : IImageScorer
         bool[]?[] inspected = images.Select(i => Metadata.Roi?.InspectedPixels(i)).ToArray();
         for (int b = 0; b < images.Length; b++)
             if (inspected[b] is { } pixels)
-                NeutraliseIgnored(patch.AsSpan(b * e.PatchesPerImage, e.PatchesPerImage), RegionOfInterest.InspectedCells(pixels, images[b].InputWidth, images[b].InputHeight, e.GridWidth, e.GridHeight));
+                NeutraliseIgnored(patch.AsSpan(b * e.PatchesPerImage, e.PatchesPerImage), e.InspectedCells(pixels, images[b].InputWidth, images[b].InputHeight));
         _scorer.RefineImageMaxima(patch, e.Values, e.PatchesPerImage);
         long t2 = Stopwatch.GetTimestamp();
-        var detections = _scorer.FromPatchScores(images.Select(i => i.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, images[0].InputWidth, images[0].InputHeight);
+        var detections = _scorer.FromPatchScores(images.Select(i => i.SourcePath).ToArray(), patch, e.Values, e.GridWidth, e.GridHeight, images[0].InputWidth, images[0].InputHeight, e.Tiles);
         var found = new (IReadOnlyList<DefectRegion>? Regions, byte[]? Pixels)[batch.Length];
         for (int j = 0; j < batch.Length; j++)
         {

@@ -19,7 +19,7 @@ public static class CategoryEvaluator
         if (options.TrainStride < 1) throw new PatchCoreException($"The training stride must be at least 1, got {options.TrainStride}.");
         var category = MvtecCategory.Load(categoryDir);
         var train = category.TrainGood.Where((_, i) => i % options.TrainStride == 0).ToArray();
-        var build = options.Bank with { TrainImages = train };
+        var (build, geometryChoice) = (options.Bank with { TrainImages = train }).ResolveGeometry();
         build.Validate();
         var (bankImages, heldOut) = build.SplitHoldOut();
         var pipeline = new FeaturePipeline(build.Model);
@@ -38,7 +38,7 @@ public static class CategoryEvaluator
         }
         using var _ = detector;
         return Measure(category, detector, options.GallerySize, bankImages.Length, heldOut.Length, fitted.Candidates, fitted.VectorCount, fitted.Dimension,
-            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, options, pipeline, fitted, heldOut.Length),
+            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, geometryChoice, options, pipeline, fitted, heldOut.Length),
             options.SaveMapsPath, progress, ct);
     }
 
@@ -60,6 +60,10 @@ public static class CategoryEvaluator
             ["backbone"] = m.Backbone,
             ["weights"] = m.WeightsDescription,
             ["geometry"] = m.Geometry.ToString(),
+            ["resize"] = m.Geometry.ResizeText,
+            ["crop"] = m.Geometry.CropText,
+            ["tile"] = TileText(m.Geometry),
+            ["geometry_auto"] = m.Geometry.Auto ? "yes (chosen when the bank was built)" : "no",
             ["embedding"] = $"{m.Embedding.Mode} ({m.Dimension}-D)",
             ["coreset"] = m.Coreset.Count is int c ? c.ToString() : m.Coreset.Fraction.ToString("0.###"),
             ["index"] = m.IndexFactory,
@@ -170,11 +174,15 @@ public static class CategoryEvaluator
     }
 
     /// <summary>The settings an evaluation ran with, as the report and the JSON show them.</summary>
-    private static Dictionary<string, string> Settings(BuildOptions build, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut) => new()
+    private static Dictionary<string, string> Settings(BuildOptions build, GeometryChoice? choice, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut) => new()
     {
         ["backbone"] = build.Model.Backbone,
         ["weights"] = pipeline.Extractor.WeightsDescription,
         ["geometry"] = build.Model.Geometry.ToString(),
+        ["resize"] = build.Model.Geometry.ResizeText,
+        ["crop"] = build.Model.Geometry.CropText,
+        ["tile"] = TileText(build.Model.Geometry),
+        ["geometry_auto"] = choice?.ToString() ?? "no",
         ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
         ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
         ["index"] = fitted.IndexFactory,
@@ -184,6 +192,9 @@ public static class CategoryEvaluator
         ["held_out"] = heldOut.ToString(),
         ["device"] = pipeline.Device.ToString(),
     };
+
+    /// <summary>The tiling as <c>--tile</c> reads ("SIZE:OVERLAP"), or "none".</summary>
+    private static string TileText(ImageGeometry geometry) => geometry.Tile?.ToString() ?? "none";
 
     /// <summary>Heatmap overlays of <paramref name="images"/> in one colour scale: the bank's, else one spanning all of their maps.</summary>
     private static ReportImage[] Gallery(PatchCoreDetector detector, IReadOnlyList<ScoredImage> images, CancellationToken ct)

@@ -94,8 +94,14 @@ internal sealed class DecodedWindow : IDisposable
     public IEnumerable<DecodedInput[]> Batches(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return Batches((_, _) => batchSize);
+    }
+
+    /// <summary>As <see cref="Batches(int)"/>, with the chunk size of each model-input size (width, height) given.</summary>
+    public IEnumerable<DecodedInput[]> Batches(Func<int, int, int> batchSizeOf)
+    {
         foreach (var group in Inputs.Where(i => i.Image is not null).GroupBy(i => (i.Image!.InputWidth, i.Image.InputHeight)))
-            foreach (var chunk in group.Chunk(batchSize))
+            foreach (var chunk in group.Chunk(Math.Max(1, batchSizeOf(group.Key.InputWidth, group.Key.InputHeight))))
                 yield return chunk;
     }
 

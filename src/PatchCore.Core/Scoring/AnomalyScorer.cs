@@ -1,3 +1,4 @@
+using PatchCore.Core.Imaging;
 using PatchCore.Core.MemoryBank;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -117,14 +118,20 @@ internal sealed class AnomalyScorer
 
     /// <summary>
     /// Image scores and maps of a batch of images of one input size, from their patch scores [B, gridH*gridW]
-    /// (<see cref="PatchScores"/>, then <see cref="RefineImageMaxima"/>) and embeddings [B, gridH*gridW, D].
+    /// (<see cref="PatchScores"/>, then <see cref="RefineImageMaxima"/>) and embeddings [B, gridH*gridW, D]. With
+    /// <paramref name="tiles"/> each image's patches are those of its tiles, [B, tiles, gridH*gridW] (the grid is a
+    /// tile's): the score is the maximum over all of them, and the map is each tile's grid upsampled to the tile,
+    /// stitched (<see cref="TileLayout.Stitch"/>: the largest value where tiles overlap) and then blurred as one map.
     /// </summary>
-    public Detection[] FromPatchScores(IReadOnlyList<string> sourcePaths, float[] patch, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
+    public Detection[] FromPatchScores(IReadOnlyList<string> sourcePaths, float[] patch, ReadOnlySpan<float> embeddings, int gridWidth, int gridHeight, int inputWidth, int inputHeight,
+        TileLayout? tiles = null)
     {
-        int perImage = gridWidth * gridHeight;
+        int perImage = gridWidth * gridHeight * (tiles?.Count ?? 1);
         int b = sourcePaths.Count;
         var result = new Detection[b];
-        float[][] maps = UpsampleAndBlur(patch, b, gridWidth, gridHeight, inputWidth, inputHeight);
+        float[][] maps = tiles is null
+            ? UpsampleAndBlur(patch, b, gridWidth, gridHeight, inputWidth, inputHeight)
+            : StitchAndBlur(patch, b, gridWidth, gridHeight, tiles);
         for (int i = 0; i < b; i++)
         {
             float[] grid = patch.AsSpan(i * perImage, perImage).ToArray();
@@ -165,23 +172,37 @@ internal sealed class AnomalyScorer
     /// <summary>Patch grids [B, gh, gw] -> bilinear (align_corners false) to [B, H, W] -> Gaussian blur per map.</summary>
     public float[][] UpsampleAndBlur(float[] patchScores, int batch, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
     {
-        float[] up;
-        using (NewDisposeScope())
-        {
-            // [B*gh*gw] -> [B, 1, gh, gw] -> [B, 1, H, W]
-            Tensor grid = tensor(patchScores, [batch, 1, gridHeight, gridWidth]);
-            Tensor upsampled = F.interpolate(grid, [inputHeight, inputWidth], mode: InterpolationMode.Bilinear, align_corners: false);
-            up = upsampled.contiguous().data<float>().ToArray();
-        }
+        float[] up = Upsample(patchScores, batch, gridWidth, gridHeight, inputWidth, inputHeight);
         int plane = inputWidth * inputHeight;
         var maps = new float[batch][];
-        Parallel.For(0, batch, i =>
-        {
-            float[] map = up.AsSpan(i * plane, plane).ToArray();
-            GaussianBlur.Apply(map, inputWidth, inputHeight, Options.MapSigma);
-            maps[i] = map;
-        });
+        Parallel.For(0, batch, i => maps[i] = Blurred(up.AsSpan(i * plane, plane).ToArray(), inputWidth, inputHeight));
         return maps;
+    }
+
+    /// <summary>Tile grids [B, tiles, gh, gw] -> bilinear to [B, tiles, th, tw] -> stitched to [B, H, W] -> Gaussian blur per map.</summary>
+    private float[][] StitchAndBlur(float[] patchScores, int batch, int gridWidth, int gridHeight, TileLayout tiles)
+    {
+        float[] up = Upsample(patchScores, batch * tiles.Count, gridWidth, gridHeight, tiles.TileWidth, tiles.TileHeight);
+        int perImage = tiles.Count * tiles.TileWidth * tiles.TileHeight;
+        var maps = new float[batch][];
+        Parallel.For(0, batch, i => maps[i] = Blurred(tiles.Stitch(up.AsSpan(i * perImage, perImage)), tiles.ImageWidth, tiles.ImageHeight));
+        return maps;
+    }
+
+    /// <summary>Patch grids [N, gh, gw] -> bilinear (align_corners false) -> [N, H, W], row-major.</summary>
+    private static float[] Upsample(float[] patchScores, int count, int gridWidth, int gridHeight, int width, int height)
+    {
+        using var scope = NewDisposeScope();
+        // [N*gh*gw] -> [N, 1, gh, gw] -> [N, 1, H, W]
+        Tensor grid = tensor(patchScores, [count, 1, gridHeight, gridWidth]);
+        Tensor upsampled = F.interpolate(grid, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+        return upsampled.contiguous().data<float>().ToArray();
+    }
+
+    private float[] Blurred(float[] map, int width, int height)
+    {
+        GaussianBlur.Apply(map, width, height, Options.MapSigma);
+        return map;
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)
