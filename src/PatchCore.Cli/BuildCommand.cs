@@ -16,8 +16,9 @@ internal static class BuildCommand
         cmd.SetAction((r, ct) => Task.FromResult(Program.Guard(() =>
         {
             var images = ImagePaths.TrainingFolder(r.GetValue(train)!.FullName);
-            var options = common.ToBuildOptions(r, images, r.GetValue(output)!.FullName);
+            var (options, choice) = common.ToBuildOptions(r, images, r.GetValue(output)!.FullName).ResolveGeometry();
             options.Validate();
+            if (choice is not null) ConsoleUi.Info(choice.ToString());
             ConsoleUi.Info($"Building a bank from {images.Count} images in {r.GetValue(train)!.FullName} ({options.Model.Backbone}, {options.Model.Geometry}, coreset {(options.CoresetCount is int c ? c.ToString() : options.CoresetFraction.ToString("0.###"))}, index {options.IndexFactory}).");
             var summary = ConsoleUi.WithProgress(["features", "coreset", "index", "calibration"], progress =>
                 PatchCoreBankBuilder.Build(options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));

@@ -35,6 +35,7 @@ internal static class EvalCommand
             };
             var result = ConsoleUi.WithProgress(["features", "coreset", "index", "scoring"], progress =>
                 CategoryEvaluator.Run(dir, options, new SyncProgress<BuildProgress>(p => progress.Report((p.Phase, p.Done, p.Total))), ct));
+            if (options.Bank.AutoGeometry) ConsoleUi.Info(result.Settings["geometry_auto"]);
             PrintTable(result);
             if (r.GetValue(json) is { } jsonFile) WriteJson(jsonFile.FullName, result);
             if (r.GetValue(report) is { } reportFile)

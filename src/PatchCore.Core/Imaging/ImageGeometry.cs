@@ -60,14 +60,14 @@ public sealed record ImageGeometry
             throw new PatchCoreException("Image geometry needs exactly one of a shorter-side size, an exact WxH size or native (no resize).");
         if (exact && (Width is null || Height is null))
             throw new PatchCoreException("Exact resize needs both width and height.");
-        if (Native && Crop is not null)
-            throw new PatchCoreException("--resize native keeps every image's own size, so it cannot be centre-cropped: use --crop none.");
         if (Tile is { } tile)
         {
             if (Crop is not null)
                 throw new PatchCoreException($"--tile cuts the whole resized image into tiles, so it cannot be combined with --crop {Crop}: use --crop none.");
             tile.Validate();
         }
+        if (Native && Crop is not null)
+            throw new PatchCoreException("--resize native keeps every image's own size, so it cannot be centre-cropped: use --crop none.");
         if (Auto && !(exact && Crop is null))
             throw new PatchCoreException("An automatic geometry is an exact WxH size with crop none.");
         if (Native) return;
