@@ -19,7 +19,7 @@ internal sealed class CommonOptions
     public Option<string> Coreset { get; } = new("--coreset") { Description = "Share of patches kept (0.1) or an absolute count (e.g. 20000).", DefaultValueFactory = _ => "0.1" };
     public Option<string> Index { get; } = new("--index") { Description = "FLAT (exact) or a FAISS factory string such as IVF1024,Flat or HNSW32.", DefaultValueFactory = _ => "FLAT" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Images per backbone batch (default: sized from free memory)." };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Images (tiles with --tile) per backbone batch (default: sized from free memory)." };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the coreset's projection and start points.", DefaultValueFactory = _ => 0 };
     public Option<string> Embedding { get; } = new("--embedding") { Description = "paper (1024-D, default) or concat (anomalib's, 384-D for resnet18).", DefaultValueFactory = _ => "paper" };
     public Option<double> HoldOut { get; } = new("--holdout") { Description = "Share of good images kept out of the bank to calibrate the thresholds (0 = every image in the bank, no thresholds).", DefaultValueFactory = _ => 0.1 };
