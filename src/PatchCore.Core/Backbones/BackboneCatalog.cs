@@ -10,9 +10,9 @@ internal static class BackboneCatalog
 
     private static readonly BackboneArchitecture[] Known =
     [
-        new("resnet18", 128, 256, HasPackagedWeights: true),
-        new("resnet50", 512, 1024, HasPackagedWeights: false),
-        new("wide_resnet50_2", 512, 1024, HasPackagedWeights: false),
+        new("resnet18", 128, 256, HasPackagedWeights: true, ChannelsLast: true),
+        new("resnet50", 512, 1024, HasPackagedWeights: false, ChannelsLast: false),
+        new("wide_resnet50_2", 512, 1024, HasPackagedWeights: false, ChannelsLast: false),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Known.Select(a => a.Name).ToArray();

@@ -18,6 +18,7 @@ internal sealed class FeatureExtractor : IDisposable
     private readonly ResNet _model;
     private readonly bool _ownsModel;
     private readonly Module<Tensor, Tensor>[] _stages;
+    private readonly bool _channelsLast;
     private readonly List<HookableModule<Func<Module<Tensor, Tensor>, Tensor, Tensor>, Func<Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover> _hooks = [];
     private readonly Lock _gate = new();
     private readonly Tensor?[] _captured = new Tensor?[2];
@@ -54,6 +55,7 @@ internal sealed class FeatureExtractor : IDisposable
         Preprocessing = preprocessing;
         Layer2Channels = architecture.Layer2Channels;
         Layer3Channels = architecture.Layer3Channels;
+        _channelsLast = architecture.ChannelsLast;
         Device = device;
 
         var children = model.named_children().ToDictionary(c => c.name, c => c.module, StringComparer.Ordinal);
@@ -159,6 +161,11 @@ internal sealed class FeatureExtractor : IDisposable
                 {
                     _capturing = true;
                     var x = batch.to(Device);
+                    // [B, 3, H, W] in NHWC storage where the architecture allows it: every convolution after it keeps that
+                    // layout, so oneDNN runs its NHWC kernels. Shapes and values are unchanged; the hooks see the same blocks.
+                    // ([B, H, W, 3] contiguous, viewed back as [B, 3, H, W]: TorchSharp 0.107 has no channels_last argument.)
+                    if (_channelsLast)
+                        x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
                     foreach (var stage in _stages)
                         x = stage.call(x);
                 }

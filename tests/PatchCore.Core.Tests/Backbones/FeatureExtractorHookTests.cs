@@ -113,6 +113,10 @@ public class FeatureExtractorHookTests
 
         Assert.True(layer2.allclose(expected2, rtol: 0, atol: 1e-5));
         Assert.True(layer3.allclose(expected3, rtol: 0, atol: 1e-5));
+        // resnet18 runs channels-last (NHWC storage: the channel stride is 1), the hand-run modules in NCHW
+        Assert.Equal(1, layer2.stride(1));
+        Assert.Equal(1, layer3.stride(1));
+        Assert.NotEqual(1, expected2.stride(1));
     }
 
     [Fact]
