@@ -283,6 +283,8 @@ internal sealed class InspectionWorker : BackgroundService
         _inspector.Finish(part);
         foreach (var file in part.Taken) _intake.Release(file.Path);
         part.MarkFinished();
+        // The part's decoded images, tensors and PNG buffers are freed now: what the allocator keeps goes back.
+        if (_options.TrimNativeMemory) NativeHeap.Trim();
     }
 
     public override void Dispose()

@@ -44,10 +44,11 @@ internal sealed class DaemonSection : IBenchSection
             var sources = context.Category.Test.Select(t => t.ImagePath).ToArray();
 
             var rows = new List<string[]>();
-            foreach (var (label, environment) in Variants())
+            int variant = 0;
+            foreach (var (label, environment, args) in Variants())
             {
                 Report.Progress($"daemon: burst of {images} images ({label})");
-                var r = Burst(Path.Combine(dir, label), bank, sources, images, environment);
+                var r = Burst(Path.Combine(dir, $"burst{variant++}"), bank, sources, images, environment, args);
                 rows.Add(
                 [
                     label,
@@ -63,7 +64,7 @@ internal sealed class DaemonSection : IBenchSection
                     r.Load,
                 ]);
             }
-            Report.Table(["daemon", "images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
+            Report.Table(["daemon (allocator)", "images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
             Report.Line($"Goals: >= {GoalImagesPerSecond} images/s sustained, steady RSS <= {Report.MiB(GoalSteadyRss)} MiB, p95 latency printed.");
             Report.Line($"A burst of {images} copies of the {sources.Length} test images (900x900 PNG) renamed into the inbox at once; default settings " +
                         "(settle 2000 ms, intake batch 8, exact search); bank from " +
@@ -78,13 +79,15 @@ internal sealed class DaemonSection : IBenchSection
         }
     }
 
-    /// <summary>The daemon's environments compared: the label and the variables added.</summary>
-    private static IEnumerable<(string Label, Dictionary<string, string> Environment)> Variants()
+    /// <summary>The allocator settings compared, each in a fresh daemon: a label, variables added to its environment and settings added to its command line.</summary>
+    private static IEnumerable<(string Label, Dictionary<string, string> Environment, string[] Args)> Variants()
     {
-        yield return ("as built", new Dictionary<string, string>());
+        yield return ("defaults: arenas 2, trim after each part", [], []);
+        // glibc's own behaviour: 8 arenas per core (16 here), freed memory kept for reuse.
+        yield return ("glibc defaults: 16 arenas, no trim", new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "16" }, ["--Inspection:TrimNativeMemory=false"]);
     }
 
-    private static BurstResult Burst(string root, string bank, string[] sources, int count, Dictionary<string, string> environment)
+    private static BurstResult Burst(string root, string bank, string[] sources, int count, Dictionary<string, string> environment, string[] args)
     {
         string inbox = Directory.CreateDirectory(Path.Combine(root, "inbox")).FullName;
         string drafts = Directory.CreateDirectory(Path.Combine(root, "drafts")).FullName;
@@ -97,7 +100,7 @@ internal sealed class DaemonSection : IBenchSection
             File.Copy(sources[i % sources.Length], Path.Combine(drafts, names[i]));
         }
 
-        using var daemon = InspectionDaemon.Start([$"--Inspection:Inbox={inbox}", $"--Inspection:Bank={bank}", $"--Inspection:Outbox={outbox}"], environment);
+        using var daemon = InspectionDaemon.Start([$"--Inspection:Inbox={inbox}", $"--Inspection:Bank={bank}", $"--Inspection:Outbox={outbox}", .. args], environment);
         daemon.WaitUntilWatching(TimeSpan.FromMinutes(3));
         Thread.Sleep(1000); // the start's allocations settle
         long idle = ProcessMemory.Of(daemon.Pid).Rss;
