@@ -65,6 +65,9 @@ public sealed class PipelineUnitTests(ITestOutputHelper output)
         var names = Enumerable.Range(0, count).Select(i => $"img{i:D2}.png").ToArray();
         using var folders = FakeDaemon.NewFolders();
         using var writer = new ManualResetEventSlim(false);
+        // The blocked writer holds a pool thread: enough threads that the scorer is held back by the queue, not by a starved pool.
+        ThreadPool.GetMinThreads(out int workers, out int completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), completions);
         // One batch in the heatmap writer, the queue before it full, and one more scored that waits to enter the queue.
         int bound = (2 + InspectionWorker.QueueCapacity) * batch;
         await using (var daemon = new FakeDaemon(folders, output, $"--Inspection:MaxBatchSize={batch}", "--Inspection:MaxBatchDelayMs=600000"))
