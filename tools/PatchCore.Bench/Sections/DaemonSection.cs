@@ -84,6 +84,8 @@ internal sealed class DaemonSection : IBenchSection
     {
         yield return ("defaults: arenas 2, trim after each part", [], []);
         // glibc's own behaviour: 8 arenas per core (16 here), freed memory kept for reuse.
+        // What configs/patchcore-inspection.service adds (the runtime reads the gen0 budget from the environment only).
+        yield return ("defaults + the unit's GC: gen0 32 MiB, conserve 5", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000", ["DOTNET_GCConserveMemory"] = "5" }, []);
         yield return ("glibc defaults: 16 arenas, no trim", new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "16" }, ["--Inspection:TrimNativeMemory=false"]);
     }
 
