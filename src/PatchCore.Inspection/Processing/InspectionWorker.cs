@@ -222,14 +222,14 @@ internal sealed class InspectionWorker : BackgroundService
         {
             try
             {
-                if (part.Failure is null) await _inspector.WriteImagesAsync(part, halt).ConfigureAwait(false);
-            }
-            catch (Exception e) when (!(e is OperationCanceledException && halt.IsCancellationRequested))
-            {
-                part.Failure = e;
-            }
-            try
-            {
+                try
+                {
+                    if (part.Failure is null) await _inspector.WriteImagesAsync(part, halt).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!(e is OperationCanceledException && halt.IsCancellationRequested))
+                {
+                    part.Failure = e;
+                }
                 await output.WriteAsync(part, halt).ConfigureAwait(false);
             }
             catch
