@@ -69,6 +69,12 @@ internal sealed class InspectionOptions
     public long MaxPixels { get; set; } = 50_000_000;
     public long MaxFileBytes { get; set; } = 256L << 20;
     public int DecodeParallelism { get; set; } = 2;
+
+    /// <summary>
+    /// Give the C allocator's free memory back to the system after each committed part (malloc_trim, glibc only), so
+    /// that resident memory stays level through a burst; false keeps it for reuse (see <see cref="Processing.NativeHeap"/>).
+    /// </summary>
+    public bool TrimNativeMemory { get; set; } = true;
     public int BankPollIntervalMs { get; set; } = 2000;
     public int ShutdownTimeoutMs { get; set; } = 30000;
 

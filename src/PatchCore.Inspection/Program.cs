@@ -7,6 +7,7 @@ using PatchCore.Inspection.Processing;
 
 // Exit codes: 0 stopped cleanly (SIGTERM, Ctrl+C); 1 the worker failed while running; 2 it could not start
 // (bad configuration, unreadable folder, bad bank).
+NativeHeap.CapArenas(); // before the threads that allocate much exist
 try
 {
     using var host = InspectionHost.Build(args);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using PatchCore.Inspection.Observability;
+using PatchCore.Inspection.Processing;
 using PatchCore.Inspection.Tests.Fakes;
 using Xunit;
 using Xunit.Abstractions;
@@ -55,6 +56,42 @@ public sealed class PipelineUnitTests(ITestOutputHelper output)
         Assert.Equal(2, health.GetProperty("quarantined").GetInt64());
         Assert.Equal(0, health.GetProperty("backlog").GetInt32());
         Assert.Equal("A", health.GetProperty("bankId").GetString());
+    }
+
+    [Fact]
+    public async Task ASlowHeatmapWriterHoldsTheScorerBackAtTheQueueBoundAndTheJournalKeepsTheGatheredOrder()
+    {
+        const int batch = 2, count = 24;
+        var names = Enumerable.Range(0, count).Select(i => $"img{i:D2}.png").ToArray();
+        using var folders = FakeDaemon.NewFolders();
+        using var writer = new ManualResetEventSlim(false);
+        // The blocked writer holds a pool thread: enough threads that the scorer is held back by the queue, not by a starved pool.
+        ThreadPool.GetMinThreads(out int workers, out int completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), completions);
+        // One batch in the heatmap writer, the queue before it full, and one more scored that waits to enter the queue.
+        int bound = (2 + InspectionWorker.QueueCapacity) * batch;
+        await using (var daemon = new FakeDaemon(folders, output, $"--Inspection:MaxBatchSize={batch}", "--Inspection:MaxBatchDelayMs=600000"))
+        {
+            daemon.Script.BeforeHeatmap = _ => writer.Wait();
+            try
+            {
+                await daemon.StartAsync();
+                foreach (string name in names) folders.DropText(name, "0.1");
+                await Eventually.True(() => daemon.Script.Calls.Sum(c => c.Length) >= bound, $"{bound} files scored");
+                await Task.Delay(500); // room for the scorer to run further ahead, were it not held back
+                Assert.Equal(bound, daemon.Script.Calls.Sum(c => c.Length));
+                Assert.Empty(folders.Records());
+            }
+            finally
+            {
+                writer.Set();
+            }
+            await folders.WaitForRecords(count, TimeSpan.FromSeconds(30));
+            // The commit stage takes the batches in the order they were scored: the journal is that order.
+            Assert.Equal(daemon.Script.Calls.SelectMany(c => c).Select(Path.GetFileName),
+                folders.Records().Select(r => r.GetProperty("originalName").GetString()));
+        }
+        folders.AssertEachExactlyOnce(names);
     }
 
     [Fact]

@@ -2,11 +2,18 @@ using System.Globalization;
 
 namespace PatchCore.Bench;
 
-/// <summary>This process's resident memory from /proc/self/status (Linux): current (VmRSS) and peak (VmHWM).</summary>
+/// <summary>Resident memory from /proc/PID/status (Linux): current (VmRSS) and peak (VmHWM), of this process or another.</summary>
 internal static class ProcessMemory
 {
-    public static long RssBytes => Read("VmRSS:");
-    public static long PeakRssBytes => Read("VmHWM:");
+    public static long RssBytes => Read("self", "VmRSS:");
+    public static long PeakRssBytes => Read("self", "VmHWM:");
+
+    /// <summary>VmRSS and VmHWM of process <paramref name="pid"/> (a child this bench started); -1 each once it is gone.</summary>
+    public static (long Rss, long Peak) Of(int pid)
+    {
+        string id = pid.ToString(CultureInfo.InvariantCulture);
+        return (Read(id, "VmRSS:"), Read(id, "VmHWM:"));
+    }
 
     /// <summary>RSS after a blocking, compacting, aggressive collection, so that managed garbage does not count.</summary>
     public static long RssAfterFullCollection()
@@ -16,11 +23,11 @@ internal static class ProcessMemory
         return RssBytes;
     }
 
-    private static long Read(string key)
+    private static long Read(string process, string key)
     {
         try
         {
-            foreach (string line in File.ReadLines("/proc/self/status"))
+            foreach (string line in File.ReadLines($"/proc/{process}/status"))
             {
                 if (!line.StartsWith(key, StringComparison.Ordinal)) continue;
                 string[] parts = line[key.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);

@@ -16,6 +16,7 @@ internal static class SectionCatalog
         new ScalingSection(),
         new UpdateSection(),
         new GeometrySection(),
+        new DaemonSection(),
     ];
 
     public static string[] Names { get; } = All.Select(s => s.Name).ToArray();

@@ -102,11 +102,27 @@ internal sealed class BankKeeper : IDisposable
         lock (bank.Gate)
         {
             if (bank.Loaded is null) LoadOnDemand(bank);
-            bank.InUse = true;
+            bank.Leases++;
             bank.LastUsed = Stopwatch.GetTimestamp();
-            return new BankLease(bank.Loaded!, () => bank.InUse = false);
+            return new BankLease(bank.Loaded!, () =>
+            {
+                lock (bank.Gate) bank.Leases--;
+            });
         }
     }
+
+    /// <summary>True when <paramref name="product"/>'s bank is loaded (a lease then loads nothing, and unloads nothing).</summary>
+    public bool IsLoaded(string product)
+    {
+        var bank = _byName[product];
+        lock (bank.Gate) return bank.Loaded is not null;
+    }
+
+    /// <summary>True while a product's accepted replacement waits for its bank's leases to end (see <see cref="SwitchReplaced"/>).</summary>
+    public bool SwitchWaiting => _banks.Any(b =>
+    {
+        lock (b.Gate) return b.Pending is not null;
+    });
 
     /// <summary>
     /// Called by the worker between batches: switches every product with a newly loaded bank to it, and disposes the old

@@ -34,8 +34,11 @@ internal sealed class ProductBank(Product product, BankSource source)
     /// <summary>Stopwatch timestamp of the last lease: the least recently used bank is unloaded first.</summary>
     public long LastUsed { get; set; }
 
-    /// <summary>Leased to a batch: never unloaded until the lease ends.</summary>
-    public bool InUse { get; set; }
+    /// <summary>Leases not yet ended: the pipeline may hold several at once (one batch scoring, the one before it writing).</summary>
+    public int Leases { get; set; }
+
+    /// <summary>Leased to a batch: never unloaded or switched until every lease ends.</summary>
+    public bool InUse => Leases > 0;
 
     /// <summary>How many times its bank was loaded (at start, on demand, replacements), for health.json.</summary>
     public int Loads { get; set; }

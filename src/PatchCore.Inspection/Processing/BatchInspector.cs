@@ -10,9 +10,10 @@ using PatchCore.Core.Scoring;
 namespace PatchCore.Inspection.Processing;
 
 /// <summary>
-/// Inspects one batch of one product (or of files that belong to no bank), in the order that makes a crash at any
-/// point recoverable: check and hash each file, score them through the scorer's one path, write heatmaps, append and
-/// fsync all records, then move each image out of the inbox, then advance the checkpoint. Entries the intake refused
+/// Inspects one batch of one product (or of files that belong to no bank) in three steps that the worker's pipeline
+/// overlaps across batches (<see cref="Score"/>, <see cref="WriteImagesAsync"/>, <see cref="CommitAsync"/>), in the
+/// order that makes a crash at any point recoverable: check and hash each file, score them through the scorer's one
+/// path, write heatmaps, append and fsync all records, then move each image out of the inbox, then advance the checkpoint. Entries the intake refused
 /// (links, files outside a product's folder) are quarantined without being scored, and a link is never opened.
 /// </summary>
 internal sealed class BatchInspector
@@ -27,6 +28,8 @@ internal sealed class BatchInspector
     private readonly ImageSubmissions _submissions;
     private readonly ILogger<BatchInspector> _log;
     private readonly DriftMonitor? _drift;
+    /// <summary>Destinations of the records of every part in flight whose images are not there yet.</summary>
+    private readonly HashSet<string> _reserved = new(StringComparer.Ordinal);
 
     public BatchInspector(InspectionOptions options, Layout layout, IResultLog results, IImageMover mover, IoRetry retry,
         InspectionMetrics metrics, DaemonStatus status, ImageSubmissions submissions, ILogger<BatchInspector> log, DriftMonitor? drift = null)
@@ -44,25 +47,28 @@ internal sealed class BatchInspector
     }
 
     /// <summary>
-    /// Inspects the batch; every file it returns is finished (recorded and moved, or vanished). If the scorer fails
-    /// as a whole this throws before anything is recorded, and the files stay in the inbox.
+    /// The first step: checks and hashes each file and scores them through the scorer's one path. If the scorer fails as
+    /// a whole this throws and nothing is recorded: the files stay in the inbox.
     /// </summary>
-    /// <param name="bank">The bank of the batch's product; null for a batch of refused entries only, which no bank looks at.</param>
     /// <param name="abort">Cancelled only at the shutdown deadline; the restart's reconciliation then finishes the batch.</param>
-    public async Task ProcessAsync(IReadOnlyList<InboxFile> batch, ActiveBank? bank, CancellationToken abort)
+    public void Score(BatchPart part, CancellationToken abort)
     {
-        var started = Stopwatch.GetTimestamp();
         // A submitted image is an inbox file like any other; its ticket gives it its sender's name, time and id.
-        batch = batch.Select(_submissions.Resolve).ToList();
-        var outcomes = CheckAndScore(batch, bank?.Scorer, abort);
-        var scoredAt = DateTimeOffset.UtcNow;
+        part.Files = part.Taken.Select(_submissions.Resolve).ToList();
+        part.Outcomes = CheckAndScore(part.Files, part.Bank?.Scorer, abort);
+        part.ScoredAt = DateTimeOffset.UtcNow;
+    }
 
-        var reserved = new HashSet<string>(StringComparer.Ordinal);
-        var records = new List<InspectionRecord>(outcomes.Length);
-        var quarantines = new List<string?>(outcomes.Length);
+    /// <summary>
+    /// The second step, off the scoring path: reserves each record's destination, writes the heatmaps and masks (PNG
+    /// encoding) and frees the decoded images. Destinations are reserved across the parts in flight, so a later part
+    /// never takes a name an earlier one will move an image to.
+    /// </summary>
+    public async Task WriteImagesAsync(BatchPart part, CancellationToken abort)
+    {
         try
         {
-            foreach (var outcome in outcomes)
+            foreach (var outcome in part.Outcomes)
             {
                 if (outcome is FileOutcome.Vanished)
                 {
@@ -70,22 +76,45 @@ internal sealed class BatchInspector
                     _submissions.Vanished(outcome.File);
                     continue;
                 }
-                records.Add(await RecordAsync(outcome, bank, scoredAt, reserved, abort).ConfigureAwait(false));
-                quarantines.Add((outcome as FileOutcome.Quarantined)?.Kind);
+                part.Records.Add(await RecordAsync(outcome, part, abort).ConfigureAwait(false));
+                part.Quarantines.Add((outcome as FileOutcome.Quarantined)?.Kind);
             }
         }
         finally
         {
             // Decoded pixels (and the originals kept for overlays) are not needed past the heatmaps.
-            foreach (var scored in outcomes.OfType<FileOutcome.Scored>()) scored.Dispose();
+            DisposeScored(part);
         }
+    }
 
-        if (records.Count > 0) await CommitAsync(records, quarantines, abort).ConfigureAwait(false);
-        if (bank is not null && records.Count > 0) _drift?.Observe(bank, records);
+    /// <summary>
+    /// The last step, in the order the batches were gathered: the records are durable before any image moves and before
+    /// the metrics count them; then the moves, the folders' fsync and the checkpoint (see <see cref="CommitRecordsAsync"/>).
+    /// </summary>
+    public async Task CommitAsync(BatchPart part, CancellationToken abort)
+    {
+        if (part.Records.Count > 0) await CommitRecordsAsync(part.Records, part.Quarantines, abort).ConfigureAwait(false);
+        if (part.Bank is { } bank && part.Records.Count > 0) _drift?.Observe(bank, part.Records);
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        _metrics.BatchDone(batch.Count, elapsed);
-        _log.BatchDone(batch.Count, elapsed.TotalMilliseconds);
+        var elapsed = Stopwatch.GetElapsedTime(part.Started);
+        _metrics.BatchDone(part.Files.Count, elapsed);
+        _log.BatchDone(part.Files.Count, elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Ends a part, committed or not: frees any decoded images left, its reserved destinations and its bank's lease.</summary>
+    public void Finish(BatchPart part)
+    {
+        DisposeScored(part);
+        lock (_reserved)
+            foreach (string destination in part.Reserved) _reserved.Remove(destination);
+        part.Reserved.Clear();
+        part.Lease?.Dispose();
+        part.Lease = null;
+    }
+
+    private static void DisposeScored(BatchPart part)
+    {
+        foreach (var scored in part.Outcomes.OfType<FileOutcome.Scored>()) scored.Dispose();
     }
 
     /// <summary>
@@ -103,7 +132,7 @@ internal sealed class BatchInspector
     /// fsync and the checkpoint; then each submission's caller gets its record, whose image now lies where it says.
     /// </summary>
     /// <param name="quarantines">For each record, the kind of its quarantine (<see cref="InspectionMetrics.QuarantineKinds"/>), or null.</param>
-    private async Task CommitAsync(List<InspectionRecord> records, List<string?> quarantines, CancellationToken abort)
+    private async Task CommitRecordsAsync(List<InspectionRecord> records, List<string?> quarantines, CancellationToken abort)
     {
         long end = await _retry.RunAsync("Appending to results.jsonl", () => _results.Append(records), abort).ConfigureAwait(false);
         var recordedAt = DateTimeOffset.UtcNow;
@@ -210,14 +239,16 @@ internal sealed class BatchInspector
             outcomes[i] ??= new FileOutcome.Quarantined(batch[i], facts[i], "the scorer returned no result for this file", InspectionMetrics.QuarantineKinds.Unscorable);
     }
 
-    private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, ActiveBank? bank, DateTimeOffset scoredAt, HashSet<string> reserved, CancellationToken abort)
+    private async Task<InspectionRecord> RecordAsync(FileOutcome outcome, BatchPart part, CancellationToken abort)
     {
+        var bank = part.Bank;
+        var scoredAt = part.ScoredAt;
         switch (outcome)
         {
             case FileOutcome.Quarantined quarantined:
             {
                 var file = quarantined.File;
-                string destination = Reserve(Verdict.Quarantined, file.Name, scoredAt, reserved, file.Product);
+                string destination = Reserve(Verdict.Quarantined, file.Name, part, file.Product);
                 _log.Quarantining(file.Refusal is null ? file.Name : Path.GetRelativePath(_layout.Inbox, file.Path), quarantined.Reason);
                 return NewRecord(file, quarantined.Facts, destination, Verdict.Quarantined, bank, scoredAt) with { Reason = quarantined.Reason };
             }
@@ -227,7 +258,7 @@ internal sealed class BatchInspector
                 if (bank is null) throw new UnreachableException($"{scored.File.Name} was scored without a bank.");
                 var verdict = scored.Result.Verdict ?? throw new UnreachableException($"{scored.File.Name} was scored without a verdict.");
                 string? product = scored.File.Product;
-                string destination = Reserve(verdict, scored.File.Name, scoredAt, reserved, product);
+                string destination = Reserve(verdict, scored.File.Name, part, product);
                 string name = Path.GetFileName(destination);
                 string? heatmap = await WriteImageAsync("heatmap", scored, _layout.HeatmapPath(verdict, scoredAt, name, product),
                     path => bank.Scorer.WriteHeatmap(scored.Result, path), abort).ConfigureAwait(false);
@@ -249,11 +280,15 @@ internal sealed class BatchInspector
         }
     }
 
-    private string Reserve(Verdict verdict, string name, DateTimeOffset scoredAt, HashSet<string> reserved, string? product)
+    private string Reserve(Verdict verdict, string name, BatchPart part, string? product)
     {
-        string destination = Layout.UniqueDestination(_layout.DestinationFolder(verdict, scoredAt, product), name, reserved);
-        reserved.Add(destination);
-        return destination;
+        lock (_reserved)
+        {
+            string destination = Layout.UniqueDestination(_layout.DestinationFolder(verdict, part.ScoredAt, product), name, _reserved);
+            _reserved.Add(destination);
+            part.Reserved.Add(destination);
+            return destination;
+        }
     }
 
     /// <param name="bank">The bank of the batch; an entry refused unscored gets none, as no bank looked at it.</param>

@@ -64,6 +64,7 @@ internal sealed class FakeScorer : IImageScorer
     public void WriteHeatmap(ScoredFile scored, string pngPath)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this); // a bank unloaded in the middle of its batch
+        _script.BeforeHeatmap(scored.Path);
         if (_script.TakeHeatmapFailure()) throw new IOException("No space left on device");
         File.WriteAllText(pngPath, string.Create(CultureInfo.InvariantCulture, $"heatmap of {scored.Path}: {scored.Detection!.Score} against {Thresholds.Ng}"));
         _script.HeatmapWritten();

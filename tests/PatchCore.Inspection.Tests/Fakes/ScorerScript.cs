@@ -27,6 +27,9 @@ internal sealed class ScorerScript
     /// <summary>Returns a message for a file the scorer throws on (the library turns that into that file's error), else null.</summary>
     public Func<string, string?> ThrowsOn { get; set; } = _ => null;
 
+    /// <summary>Runs before each heatmap is written, with the scored file's path (a test blocks here to make a slow writer).</summary>
+    public Action<string> BeforeHeatmap { get; set; } = _ => { };
+
     /// <summary>Runs when a ScoreFiles enumeration starts, before any file is read.</summary>
     public Action<IReadOnlyList<string>> BeforeScoring { get; set; } = _ => { };
 

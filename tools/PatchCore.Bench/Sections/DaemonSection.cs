@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using PatchCore.Core;
+
+namespace PatchCore.Bench.Sections;
+
+/// <summary>What one burst through the daemon measured. Times in milliseconds, memory in bytes.</summary>
+internal sealed record BurstResult(int Images, double Seconds, double P50Ms, double P95Ms, double MaxMs, long IdleRss, long SteadyRss,
+    long MaxRss, long PeakRss, int Quarantined, string Load);
+
+/// <summary>
+/// 7. The daemon end to end: a bottle bank (from the training images), the real daemon (src/PatchCore.Inspection) in a
+/// child process with default settings on temporary inbox and outbox folders, and a burst of copies of the test images
+/// (900x900 PNGs) renamed into its inbox at once. Measures images per second from the first arrival to the last record,
+/// the latency from each image's arrival (its rename) to its record appearing in results.jsonl (the journal is polled
+/// every 20 ms, so that is the resolution), and the daemon's memory from /proc/PID/status sampled at the same times.
+/// </summary>
+internal sealed class DaemonSection : IBenchSection
+{
+    private const double GoalImagesPerSecond = 30;
+    private const long GoalSteadyRss = 700L << 20;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    public string Name => "daemon";
+    public string Title => "The daemon end to end: a burst of bottle images from inbox to journal";
+    public bool NeedsData => true;
+
+    public void Run(BenchContext context)
+    {
+        int images = context.Settings.Quick ? 100 : 500;
+        string dir = Directory.CreateTempSubdirectory("pc-bench-daemon-").FullName;
+        try
+        {
+            string bank = Path.Combine(dir, "bottle.pcbank");
+            var train = context.TrainImages;
+            Report.Progress($"daemon: building the bank from {train.Count} training images (calibrated on the library's hold-out)");
+            PatchCoreBankBuilder.Build(new BuildOptions(train, bank)
+            {
+                Model = BenchSettings.Model(),
+                CoresetFraction = BenchSettings.CoresetFraction,
+                Seed = BenchSettings.Seed,
+            });
+            var sources = context.Category.Test.Select(t => t.ImagePath).ToArray();
+
+            var rows = new List<string[]>();
+            int variant = 0;
+            foreach (var (label, environment, args) in Variants())
+            {
+                Report.Progress($"daemon: burst of {images} images ({label})");
+                var r = Burst(Path.Combine(dir, $"burst{variant++}"), bank, sources, images, environment, args);
+                rows.Add(
+                [
+                    label,
+                    Report.F(r.Images / r.Seconds, 1),
+                    Report.F(r.P50Ms / 1000, 2),
+                    Report.F(r.P95Ms / 1000, 2),
+                    Report.F(r.MaxMs / 1000, 2),
+                    Report.MiB(r.IdleRss),
+                    Report.MiB(r.SteadyRss),
+                    Report.MiB(r.MaxRss),
+                    Report.MiB(r.PeakRss),
+                    r.Quarantined.ToString(),
+                    r.Load,
+                ]);
+            }
+            Report.Table(["daemon (allocator)", "images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
+            Report.Line($"Goals: >= {GoalImagesPerSecond} images/s sustained, steady RSS <= {Report.MiB(GoalSteadyRss)} MiB, p95 latency printed.");
+            Report.Line($"A burst of {images} copies of the {sources.Length} test images (900x900 PNG) renamed into the inbox at once; default settings " +
+                        "(settle 2000 ms, intake batch 8, exact search); bank from " +
+                        $"{train.Count} training images, {BenchSettings.Geometry}, coreset {BenchSettings.CoresetFraction}.");
+            Report.Line("images/s: images / (last record - first arrival), the 2 s settle included. Latency: arrival (rename) to the record read from results.jsonl " +
+                        $"(polled every {Poll.TotalMilliseconds:F0} ms). Steady RSS: median VmRSS once a quarter of the burst was recorded; max RSS: the largest VmRSS " +
+                        "sample in the burst; peak RSS: VmHWM at the end (bank loading included); idle: VmRSS before the burst.");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The allocator settings compared, each in a fresh daemon: a label, variables added to its environment and settings added to its command line.</summary>
+    private static IEnumerable<(string Label, Dictionary<string, string> Environment, string[] Args)> Variants()
+    {
+        yield return ("defaults: arenas 2, trim after each part", [], []);
+        // glibc's own behaviour: 8 arenas per core (16 here), freed memory kept for reuse.
+        // What configs/patchcore-inspection.service adds (the runtime reads the gen0 budget from the environment only).
+        yield return ("defaults + the unit's GC: gen0 32 MiB, conserve 5", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000", ["DOTNET_GCConserveMemory"] = "5" }, []);
+        yield return ("glibc defaults: 16 arenas, no trim", new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "16" }, ["--Inspection:TrimNativeMemory=false"]);
+    }
+
+    private static BurstResult Burst(string root, string bank, string[] sources, int count, Dictionary<string, string> environment, string[] args)
+    {
+        string inbox = Directory.CreateDirectory(Path.Combine(root, "inbox")).FullName;
+        string drafts = Directory.CreateDirectory(Path.Combine(root, "drafts")).FullName;
+        string outbox = Path.Combine(root, "outbox");
+        string journal = Path.Combine(outbox, "results.jsonl");
+        var names = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            names[i] = $"burst{i:D4}.png";
+            File.Copy(sources[i % sources.Length], Path.Combine(drafts, names[i]));
+        }
+
+        using var daemon = InspectionDaemon.Start([$"--Inspection:Inbox={inbox}", $"--Inspection:Bank={bank}", $"--Inspection:Outbox={outbox}", .. args], environment);
+        daemon.WaitUntilWatching(TimeSpan.FromMinutes(3));
+        Thread.Sleep(1000); // the start's allocations settle
+        long idle = ProcessMemory.Of(daemon.Pid).Rss;
+
+        var clock = Stopwatch.StartNew();
+        var arrived = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            File.Move(Path.Combine(drafts, name), Path.Combine(inbox, name));
+            arrived[name] = clock.Elapsed.TotalMilliseconds;
+        }
+
+        var recorded = new Dictionary<string, double>(StringComparer.Ordinal);
+        var samples = new List<(int Done, long Rss)>();
+        int quarantined = 0;
+        long offset = 0;
+        var deadline = TimeSpan.FromSeconds(120 + count);
+        while (recorded.Count < count)
+        {
+            if (daemon.HasExited) throw new PatchCoreException($"The daemon exited after {recorded.Count} of {count} records:{Environment.NewLine}{daemon.LogTail}");
+            if (clock.Elapsed > deadline) throw new PatchCoreException($"Only {recorded.Count} of {count} records after {deadline.TotalSeconds:F0} s:{Environment.NewLine}{daemon.LogTail}");
+            double now = clock.Elapsed.TotalMilliseconds;
+            foreach (var record in NewLines(journal, ref offset))
+            {
+                if (record.TryGetProperty("kind", out _)) continue; // a bank switch
+                if (!recorded.TryAdd(record.GetProperty("originalName").GetString()!, now))
+                    throw new PatchCoreException($"{record.GetProperty("originalName").GetString()} was recorded twice.");
+                if (record.GetProperty("verdict").GetString() == "quarantined") quarantined++;
+            }
+            samples.Add((recorded.Count, ProcessMemory.Of(daemon.Pid).Rss));
+            Thread.Sleep(Poll);
+        }
+        double first = arrived.Values.Min(), last = recorded.Values.Max();
+        long peak = ProcessMemory.Of(daemon.Pid).Peak;
+        string load = MachineInfo.LoadAverage();
+        if (daemon.Stop(TimeSpan.FromSeconds(60)) is not 0)
+            throw new PatchCoreException($"The daemon did not stop cleanly after the burst:{Environment.NewLine}{daemon.LogTail}");
+
+        var latencies = names.Select(n => recorded[n] - arrived[n]).Order().ToArray();
+        var steady = samples.Where(s => s.Done >= count / 4).Select(s => s.Rss).Order().ToArray();
+        return new BurstResult(count, (last - first) / 1000, Percentile(latencies, 0.5), Percentile(latencies, 0.95), latencies[^1], idle,
+            steady.Length > 0 ? steady[steady.Length / 2] : -1, samples.Max(s => s.Rss), peak, quarantined, load);
+    }
+
+    /// <summary>The complete lines appended to the journal since <paramref name="offset"/> (a half-written last line waits for the next poll).</summary>
+    private static List<JsonElement> NewLines(string journal, ref long offset)
+    {
+        var lines = new List<JsonElement>();
+        if (!File.Exists(journal)) return lines;
+        using var stream = new FileStream(journal, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length <= offset) return lines;
+        stream.Position = offset;
+        var bytes = new byte[stream.Length - offset];
+        stream.ReadExactly(bytes);
+        int end = Array.LastIndexOf(bytes, (byte)'\n');
+        if (end < 0) return lines;
+        offset += end + 1;
+        foreach (string line in Encoding.UTF8.GetString(bytes, 0, end).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var document = JsonDocument.Parse(line);
+            lines.Add(document.RootElement.Clone());
+        }
+        return lines;
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+}
