@@ -12,7 +12,7 @@ internal sealed record BurstResult(int Images, double Seconds, double P50Ms, dou
 /// <summary>
 /// 7. The daemon end to end: a bottle bank (from the training images), the real daemon (src/PatchCore.Inspection) in a
 /// child process with default settings on temporary inbox and outbox folders, and a burst of copies of the test images
-/// (900x900 PNGs) renamed into its inbox at once. Measures images per second from the first arrival to the last record,
+/// (the shared bottle: 256x256 PNGs) renamed into its inbox at once. Measures images per second from the first arrival to the last record,
 /// the latency from each image's arrival (its rename) to its record appearing in results.jsonl (the journal is polled
 /// every 20 ms, so that is the resolution), and the daemon's memory from /proc/PID/status sampled at the same times.
 /// </summary>
@@ -66,7 +66,7 @@ internal sealed class DaemonSection : IBenchSection
             }
             Report.Table(["daemon (allocator)", "images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
             Report.Line($"Goals: >= {GoalImagesPerSecond} images/s sustained, steady RSS <= {Report.MiB(GoalSteadyRss)} MiB, p95 latency printed.");
-            Report.Line($"A burst of {images} copies of the {sources.Length} test images (900x900 PNG) renamed into the inbox at once; default settings " +
+            Report.Line($"A burst of {images} copies of the {sources.Length} test images renamed into the inbox at once; default settings " +
                         "(settle 2000 ms, intake batch 8, exact search); bank from " +
                         $"{train.Count} training images, {BenchSettings.Geometry}, coreset {BenchSettings.CoresetFraction}.");
             Report.Line("images/s: images / (last record - first arrival), the 2 s settle included. Latency: arrival (rename) to the record read from results.jsonl " +
