@@ -15,6 +15,7 @@ internal static class SectionCatalog
         new CoresetSection(),
         new ScalingSection(),
         new UpdateSection(),
+        new CoresetScalingSection(),
     ];
 
     public static string[] Names { get; } = All.Select(s => s.Name).ToArray();

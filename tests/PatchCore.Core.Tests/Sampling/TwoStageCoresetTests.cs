@@ -121,6 +121,23 @@ public sealed class TwoStageCoresetTests(ITestOutputHelper output)
         Assert.NotEqual(CoresetSampler.SelectPlain(above, options).Indices, auto);
     }
 
+    [DataFact("bottle")]
+    public void TheBankRecordsTheMethodThatRan()
+    {
+        var images = TestData.Images("bottle", "train/good").Take(4).ToArray();
+        var model = new ModelOptions { Geometry = PatchCore.Core.Imaging.ImageGeometry.Default };
+        var options = new BuildOptions(images, "(in memory)") { Model = model, CoresetFraction = 0.1, HoldOutFraction = 0 };
+        using var pipeline = new PatchCore.Core.Embedding.FeaturePipeline(model);
+
+        var auto = PatchCoreBankBuilder.Fit(pipeline, images, options);
+        var twoStage = PatchCoreBankBuilder.Fit(pipeline, images, options with { CoresetMethod = CoresetMethod.TwoStage });
+        Assert.Equal(CoresetMethod.Exact, auto.CoresetSettings.Method); // 3,136 candidates: far below the threshold
+        Assert.Equal(CoresetMethod.TwoStage, twoStage.CoresetSettings.Method);
+        Assert.Equal(auto.VectorCount, twoStage.VectorCount);
+        Assert.NotNull(twoStage.CoresetSettings.CoverageRadius);
+        Assert.Throws<PatchCoreException>(() => (options with { CoresetMethod = (CoresetMethod)9 }).Validate());
+    }
+
     [Fact]
     public void BadTwoStageSettingsAreRejectedByName()
     {
