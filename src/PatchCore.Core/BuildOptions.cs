@@ -30,7 +30,7 @@ public sealed record BuildOptions
     /// <summary>At least this many are held out when <see cref="HoldOutFraction"/> is positive (and the set allows it).</summary>
     public int MinHoldOut { get; init; } = 3;
     /// <summary>
-    /// Where the full-width candidate rows wait during the build. The coreset runs on their in-memory projections and
+    /// Where the full-width candidate rows wait during the build. The coreset runs on their projections (in memory up to 512 MiB) and
     /// only the selected rows are read back, so the default keeps them in a temp file (OS page cache, not process
     /// memory); <see cref="Sampling.CandidateRowStorage.Memory"/> keeps them in RAM (mapped files beyond half of it).
     /// </summary>
