@@ -17,6 +17,7 @@ internal sealed class CommonOptions
     public Option<string?> Geometry { get; } = new("--geometry") { Description = "auto = choose the size from the training images: their median aspect, whole part (crop none), at most 512x256 pixels; stored in the bank. Not with --resize/--crop." };
     public Option<string?> Tile { get; } = new("--tile") { Description = "SIZE[:OVERLAP]: cut the whole (resized) image into overlapping SIZE x SIZE tiles (overlap default 32), each its own backbone input; without --resize the images keep their native size." };
     public Option<string> Coreset { get; } = new("--coreset") { Description = "Share of patches kept (0.1) or an absolute count (e.g. 20000).", DefaultValueFactory = _ => "0.1" };
+    public Option<string> CoresetMethod { get; } = new("--coreset-method") { Description = "auto (exact up to 1,000,000 candidate patches, two-stage above), exact or two-stage.", DefaultValueFactory = _ => "auto" };
     public Option<string> Index { get; } = new("--index") { Description = "FLAT (exact) or a FAISS factory string such as IVF1024,Flat or HNSW32.", DefaultValueFactory = _ => "FLAT" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
     public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Images (tiles with --tile) per backbone batch (default: sized from free memory)." };
@@ -27,7 +28,7 @@ internal sealed class CommonOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Geometry, Tile, Coreset, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
+        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Geometry, Tile, Coreset, CoresetMethod, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
             command.Add(o);
     }
 
@@ -52,6 +53,7 @@ internal sealed class CommonOptions
             AutoGeometry = auto,
             CoresetFraction = fraction,
             CoresetCount = count,
+            CoresetMethod = ParseCoresetMethod(r.GetValue(CoresetMethod)!),
             Seed = r.GetValue(Seed),
             IndexFactory = index.Equals("flat", StringComparison.OrdinalIgnoreCase) ? "Flat" : index,
             HoldOutFraction = r.GetValue(HoldOut),
@@ -90,6 +92,14 @@ internal sealed class CommonOptions
         "paper" => EmbeddingMode.Paper,
         "concat" => EmbeddingMode.Concat,
         var other => throw new PatchCoreException($"Unknown --embedding '{other}': expected paper or concat."),
+    };
+
+    internal static Core.Sampling.CoresetMethod ParseCoresetMethod(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => Core.Sampling.CoresetMethod.Auto,
+        "exact" => Core.Sampling.CoresetMethod.Exact,
+        "two-stage" => Core.Sampling.CoresetMethod.TwoStage,
+        var other => throw new PatchCoreException($"Unknown --coreset-method '{other}': expected auto, exact or two-stage."),
     };
 
     internal static (double Fraction, int? Count) ParseCoreset(string text)

@@ -22,6 +22,11 @@ public sealed record BuildOptions
     /// <summary>Share of candidate patches kept (0, 1]; ignored when <see cref="CoresetCount"/> is set.</summary>
     public double CoresetFraction { get; init; } = 0.1;
     public int? CoresetCount { get; init; }
+    /// <summary>
+    /// Exact greedy, two-stage (a greedy pass per block of candidates, then the exact greedy on the survivors), or Auto:
+    /// two-stage above 1,000,000 candidate patches (<see cref="Sampling.CoresetMethod"/>).
+    /// </summary>
+    public Sampling.CoresetMethod CoresetMethod { get; init; } = Sampling.CoresetMethod.Auto;
     public int Seed { get; init; }
     /// <summary>"Flat" (exact) or a FAISS factory string such as "IVF1024,Flat" or "HNSW32".</summary>
     public string IndexFactory { get; init; } = "Flat";
@@ -30,7 +35,7 @@ public sealed record BuildOptions
     /// <summary>At least this many are held out when <see cref="HoldOutFraction"/> is positive (and the set allows it).</summary>
     public int MinHoldOut { get; init; } = 3;
     /// <summary>
-    /// Where the full-width candidate rows wait during the build. The coreset runs on their in-memory projections and
+    /// Where the full-width candidate rows wait during the build. The coreset runs on their projections (in memory up to 512 MiB) and
     /// only the selected rows are read back, so the default keeps them in a temp file (OS page cache, not process
     /// memory); <see cref="Sampling.CandidateRowStorage.Memory"/> keeps them in RAM (mapped files beyond half of it).
     /// </summary>
@@ -57,6 +62,7 @@ public sealed record BuildOptions
         if (string.IsNullOrWhiteSpace(OutPath)) throw new PatchCoreException("An output path for the bank is needed.");
         if (!(CoresetFraction > 0 && CoresetFraction <= 1)) throw new PatchCoreException($"Coreset fraction must be in (0, 1], got {CoresetFraction}.");
         if (CoresetCount is < 1) throw new PatchCoreException($"Coreset count must be at least 1, got {CoresetCount}.");
+        if (!Enum.IsDefined(CoresetMethod)) throw new PatchCoreException($"Unknown coreset method {CoresetMethod}: expected Auto, Exact or TwoStage.");
         if (!(HoldOutFraction >= 0 && HoldOutFraction < 1)) throw new PatchCoreException($"Hold-out fraction must be in [0, 1), got {HoldOutFraction}.");
         if (MinHoldOut < 0) throw new PatchCoreException($"Minimum hold-out must not be negative, got {MinHoldOut}.");
         if (!Enum.IsDefined(CandidateRows)) throw new PatchCoreException($"Unknown candidate row storage {(int)CandidateRows}.");

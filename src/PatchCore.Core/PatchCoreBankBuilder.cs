@@ -105,7 +105,7 @@ public static class PatchCoreBankBuilder
     {
         if (images.Count == 0) throw new PatchCoreException("No images to build a bank from.");
         var sw = Stopwatch.StartNew();
-        var coresetOptions = new CoresetOptions(options.CoresetFraction, options.CoresetCount, Seed: options.Seed);
+        var coresetOptions = new CoresetOptions(options.CoresetFraction, options.CoresetCount, Seed: options.Seed) { Method = options.CoresetMethod };
         coresetOptions.Validate();
         using var store = new CandidateStore(pipeline.Dimension, coresetOptions.ToStoreOptions() with { Device = pipeline.Device, RowStorage = options.CandidateRows });
         AppendFeatures(store, pipeline, images, options.Roi, progress, ct);
@@ -113,8 +113,10 @@ public static class PatchCoreBankBuilder
 
         sw.Restart();
         IProgress<double>? coresetProgress = progress is null ? null : new SyncProgress<double>(f => progress.Report(new BuildProgress("coreset", f, 1)));
-        // On CUDA the plain greedy loop runs as torch ops on the device; on the CPU the pruned exact loop is faster.
-        var selection = pipeline.Device.type == TorchSharp.DeviceType.CUDA
+        // On CUDA the plain exact loop runs as torch ops on the device; on the CPU the pruned exact loop is faster. The
+        // two-stage coreset (large candidate sets) runs the pruned loop on the CPU.
+        var method = coresetOptions.ResolveMethod(store.Count);
+        var selection = method == CoresetMethod.Exact && pipeline.Device.type == TorchSharp.DeviceType.CUDA
             ? CoresetSampler.SelectOnDevice(store, coresetOptions, pipeline.Device, coresetProgress, ct)
             : CoresetSampler.Select(store, coresetOptions, coresetProgress, ct);
         float[] vectors = store.ReadRows(selection.Indices);
@@ -134,6 +136,7 @@ public static class PatchCoreBankBuilder
             CoresetSettings = new CoresetSettings(coresetOptions.Fraction, coresetOptions.Count, coresetOptions.ProjectionDim, coresetOptions.StartPoints, coresetOptions.Seed)
             {
                 CoverageRadius = selection.CoverageRadius,
+                Method = method,
             },
             Images = images.ToArray(),
             Roi = options.Roi,

@@ -120,6 +120,10 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         var badValue = CliRunner.Run("build", "--train", f.SampleTest, "--out", Path.Combine(f.Dir, "x.pcbank"), "--coreset", "1.5");
         Assert.Equal(1, badValue.ExitCode);
         Assert.Contains("--coreset", badValue.Stderr);
+        Assert.Contains("--coreset-method", CliRunner.Run("build", "--help").Stdout);
+        var badMethod = CliRunner.Run("build", "--train", f.SampleTest, "--out", Path.Combine(f.Dir, "x.pcbank"), "--coreset-method", "greedy");
+        Assert.Equal(1, badMethod.ExitCode);
+        Assert.Contains("Unknown --coreset-method 'greedy'", badMethod.Stderr);
         var missing = CliRunner.Run("build", "--train", Path.Combine(f.Dir, "nope"), "--out", Path.Combine(f.Dir, "x.pcbank"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("not found", missing.Stderr);

@@ -19,6 +19,9 @@ internal static class ChildTasks
             case ScalingSection.ChildKind:
                 ChildProcess.WriteResult(ScalingSection.RunChild(ChildProcess.ReadTask<ScaleTask>(json)));
                 return 0;
+            case CoresetScalingSection.ChildKind:
+                ChildProcess.WriteResult(CoresetScalingSection.RunChild(ChildProcess.ReadTask<CoresetScaleTask>(json)));
+                return 0;
             default:
                 throw new PatchCoreException($"Unknown child measurement '{kind}'.");
         }

@@ -17,6 +17,7 @@ internal static class SectionCatalog
         new UpdateSection(),
         new GeometrySection(),
         new DaemonSection(),
+        new CoresetScalingSection(),
     ];
 
     public static string[] Names { get; } = All.Select(s => s.Name).ToArray();

@@ -11,4 +11,11 @@ public sealed record CoresetSettings(double Fraction, int? Count, int Projection
     /// stored, and when a build's coreset was too small for the greedy to bound every candidate.
     /// </summary>
     public double? CoverageRadius { get; init; }
+
+    /// <summary>
+    /// The method that selected the coreset: <see cref="Sampling.CoresetMethod.Exact"/> or
+    /// <see cref="Sampling.CoresetMethod.TwoStage"/> (whose <see cref="CoverageRadius"/> is an upper bound: the first
+    /// pass's largest radius plus the second's). Null in banks written before it was stored (all exact).
+    /// </summary>
+    public Sampling.CoresetMethod? Method { get; init; }
 }

@@ -14,7 +14,7 @@ public enum CandidateRowStorage
     /// <summary>
     /// One temp file in <see cref="CandidateStoreOptions.SpillDirectory"/>, written with plain writes and read back
     /// with a system call per read: the rows live in the OS page cache, not in the process's resident memory. For
-    /// when only a few rows are read back (the coreset needs only the projected rows, which stay in memory).
+    /// when only a few rows are read back (the coreset needs only the projected rows, see <see cref="CandidateStoreOptions.ProjectionMemoryBytes"/>).
     /// </summary>
     TempFile,
 }

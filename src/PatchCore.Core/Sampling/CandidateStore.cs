@@ -9,9 +9,11 @@ namespace PatchCore.Core.Sampling;
 /// Append-only store of candidate embeddings for the coreset, filled batch by batch during feature extraction.
 /// Full rows are kept as float16, either in ~32 MiB chunks (managed memory up to a budget, memory-mapped temp
 /// files beyond it) or in one temp file read back on demand (<see cref="CandidateRowStorage"/>), and the seeded
-/// random projection of every row (float32 [n, ProjectionDim], always in memory) is computed at append time by a
-/// <see cref="RowProjector"/> on the configured device. 1,000,000 x 1024 candidates take 2 GiB of float16 plus 0.5 GiB of
-/// projections. Not thread-safe.
+/// random projection of every row (float32 [n, ProjectionDim]) is computed at append time by a
+/// <see cref="RowProjector"/> on the configured device. The projections stay in memory up to
+/// <see cref="CandidateStoreOptions.ProjectionMemoryBytes"/> (512 MiB: 1,048,576 rows of 128) and go to a temp file
+/// beyond it, read back in blocks (<see cref="ReadProjected"/>). 1,000,000 x 1024 candidates take 2 GiB of float16
+/// plus 0.5 GiB of projections. Not thread-safe.
 /// </summary>
 internal sealed class CandidateStore : IDisposable
 {
@@ -19,8 +21,11 @@ internal sealed class CandidateStore : IDisposable
     private const long BatchBytes = 16L << 20;
 
     private readonly List<HalfRowChunk> _rowChunks = [];
-    private readonly HalfRowFile? _rowFile;
-    private readonly List<float[]> _projectedChunks = [];
+    private readonly TempRowFile<Half>? _rowFile;
+    private readonly List<float[]> _projectedChunks = []; // the first chunks' projections, within the memory budget
+    private TempRowFile<float>? _projectedFile;           // the projections of every later chunk, from row ProjectedInMemoryRows
+    private int _chunks;
+    private readonly long _projectionBudget;
     private readonly RowProjector _projector;
     private readonly int _chunkRows;
     private readonly long _memoryBudget;
@@ -36,19 +41,22 @@ internal sealed class CandidateStore : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.ProjectionDim, "Projection width must be at least 1.");
         if (options.ChunkRows is < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ChunkRows, "Chunk rows must be at least 1.");
+        if (options.ProjectionMemoryBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ProjectionMemoryBytes, "The projections' memory budget must not be negative.");
         Dimension = dimension;
         ProjectionDim = options.ProjectionDim;
         ProjectionSeed = options.Seed;
         _chunkRows = options.ChunkRows ?? (int)Math.Clamp(ChunkBytes / (2L * dimension), 1, int.MaxValue / Math.Max(dimension, ProjectionDim));
         _memoryBudget = options.MemoryBudgetBytes ?? ComputeDevice.AvailableRamBytes() / 2;
         _spillDirectory = options.SpillDirectory ?? Path.GetTempPath();
+        _projectionBudget = options.ProjectionMemoryBytes;
 
         _projector = new RowProjector(dimension, ProjectionDim, ProjectionSeed, options.Device);
         if (options.RowStorage == CandidateRowStorage.TempFile)
         {
             try
             {
-                _rowFile = new HalfRowFile(_spillDirectory);
+                _rowFile = new TempRowFile<Half>(_spillDirectory, "candidate rows", "f16");
             }
             catch
             {
@@ -79,6 +87,12 @@ internal sealed class CandidateStore : IDisposable
     /// <summary>Bytes of float16 rows written to the row file (<see cref="CandidateRowStorage.TempFile"/>).</summary>
     public long FileBytes => (_rowFile?.Length ?? 0) * sizeof(ushort);
 
+    /// <summary>Rows whose projections are held in memory (the first ones); the projections of later rows are in a temp file.</summary>
+    public long ProjectedInMemoryRows => Math.Min(Count, ProjectedCapacityRows);
+
+    /// <summary>Rows the in-memory projection chunks hold; the projected file starts at this row.</summary>
+    private long ProjectedCapacityRows => (long)_projectedChunks.Count * _chunkRows;
+
     /// <summary>Where the full rows are kept.</summary>
     public CandidateRowStorage RowStorage => _rowFile is null ? CandidateRowStorage.Memory : CandidateRowStorage.TempFile;
 
@@ -95,7 +109,7 @@ internal sealed class CandidateStore : IDisposable
         {
             int chunk = (int)(Count / _chunkRows);
             int inChunk = (int)(Count % _chunkRows);
-            if (chunk == _projectedChunks.Count)
+            if (chunk == _chunks)
                 AddChunk();
             int take = (int)Math.Min(Math.Min(n - done, batchRows), _chunkRows - inChunk);
             AppendBatch(rows.Slice((int)(done * Dimension), take * Dimension), take, chunk, inChunk);
@@ -106,7 +120,12 @@ internal sealed class CandidateStore : IDisposable
 
     private void AddChunk()
     {
-        _projectedChunks.Add(new float[(long)_chunkRows * ProjectionDim]);
+        _chunks++;
+        long projectedBytes = (long)_chunkRows * ProjectionDim * sizeof(float);
+        if (_projectedFile is null && (_projectedChunks.Count == 0 || (_projectedChunks.Count + 1) * projectedBytes <= _projectionBudget))
+            _projectedChunks.Add(new float[(long)_chunkRows * ProjectionDim]);
+        else
+            _projectedFile ??= new TempRowFile<float>(_spillDirectory, "candidate projections", "f32");
         if (_rowFile is not null)
             return;
         long halves = (long)_chunkRows * Dimension;
@@ -138,7 +157,11 @@ internal sealed class CandidateStore : IDisposable
             _rowFile.Write(Count * Dimension, halfValues);
         else
             halfValues.CopyTo(_rowChunks[chunk].Values.Slice(inChunk * Dimension, n * Dimension));
-        MemoryMarshal.Cast<byte, float>(projected.bytes).CopyTo(_projectedChunks[chunk].AsSpan(inChunk * ProjectionDim, n * ProjectionDim));
+        var projectedValues = MemoryMarshal.Cast<byte, float>(projected.bytes);
+        if (chunk < _projectedChunks.Count)
+            projectedValues.CopyTo(_projectedChunks[chunk].AsSpan(inChunk * ProjectionDim, n * ProjectionDim));
+        else
+            _projectedFile!.Write((Count - ProjectedCapacityRows) * ProjectionDim, projectedValues);
     }
 
     /// <summary>
@@ -187,12 +210,13 @@ internal sealed class CandidateStore : IDisposable
         return result;
     }
 
-    /// <summary>Projected row <paramref name="index"/> ([ProjectionDim] float32); valid until the store is disposed.</summary>
-    public ReadOnlySpan<float> ProjectedRow(long index)
+    /// <summary>Projected row <paramref name="index"/> ([ProjectionDim] float32), a copy.</summary>
+    public float[] ProjectedRow(long index)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         CheckIndex(index);
-        return _projectedChunks[(int)(index / _chunkRows)].AsSpan((int)(index % _chunkRows) * ProjectionDim, ProjectionDim);
+        var row = new float[ProjectionDim];
+        ReadProjected(index, row);
+        return row;
     }
 
     /// <summary>Copies projected rows starting at <paramref name="firstRow"/> into <paramref name="destination"/> (whole rows).</summary>
@@ -204,15 +228,18 @@ internal sealed class CandidateStore : IDisposable
             throw new ArgumentOutOfRangeException(nameof(firstRow), firstRow, $"Rows {firstRow}..{firstRow + rows - 1} are outside the {Count} stored rows.");
         long row = firstRow;
         int written = 0;
-        while (row < firstRow + rows)
+        long inMemory = Math.Min(firstRow + rows, ProjectedCapacityRows);
+        while (row < inMemory)
         {
             int inChunk = (int)(row % _chunkRows);
-            int take = (int)Math.Min(_chunkRows - inChunk, firstRow + rows - row);
+            int take = (int)Math.Min(_chunkRows - inChunk, inMemory - row);
             _projectedChunks[(int)(row / _chunkRows)].AsSpan(inChunk * ProjectionDim, take * ProjectionDim)
                 .CopyTo(destination.Slice(written, take * ProjectionDim));
             written += take * ProjectionDim;
             row += take;
         }
+        if (row < firstRow + rows)
+            _projectedFile!.Read((row - ProjectedCapacityRows) * ProjectionDim, destination.Slice(written, (int)(firstRow + rows - row) * ProjectionDim));
     }
 
     /// <summary>Copies float16 rows starting at <paramref name="firstRow"/> (whole rows).</summary>
@@ -261,6 +288,7 @@ internal sealed class CandidateStore : IDisposable
         foreach (var chunk in _rowChunks)
             chunk.Dispose();
         _rowFile?.Dispose();
+        _projectedFile?.Dispose();
         _rowChunks.Clear();
         _projectedChunks.Clear();
     }

@@ -14,7 +14,7 @@ internal sealed record CandidateStoreOptions
     /// <summary>Device the projection matmul runs on; null means the CPU.</summary>
     public torch.Device? Device { get; init; }
 
-    /// <summary>Where the full float16 rows are kept (the projected rows are always in memory).</summary>
+    /// <summary>Where the full float16 rows are kept (the projected rows: <see cref="ProjectionMemoryBytes"/>).</summary>
     public CandidateRowStorage RowStorage { get; init; } = CandidateRowStorage.Memory;
 
     /// <summary>
@@ -22,6 +22,13 @@ internal sealed record CandidateStoreOptions
     /// a memory-mapped temp file. Null means half of the RAM available when the store is created.
     /// </summary>
     public long? MemoryBudgetBytes { get; init; }
+
+    /// <summary>
+    /// Bytes of RAM the float32 projections may take (whole chunks of <see cref="ChunkRows"/> rows, at least one); the projections of
+    /// later rows go to a temp file (OS page cache, not process memory) and are read back in blocks. The default 512 MiB
+    /// holds 1,048,576 rows of 128: every candidate of a set the exact greedy takes (<see cref="CoresetOptions.TwoStageAbove"/>).
+    /// </summary>
+    public long ProjectionMemoryBytes { get; init; } = 512L << 20;
 
     /// <summary>Folder of the temp files (mapped spill chunks or the row file); null means the system temp folder.</summary>
     public string? SpillDirectory { get; init; }

@@ -5,18 +5,37 @@ namespace PatchCore.Core.Sampling;
 /// <summary>
 /// PatchCore's approximate greedy coreset: greedy farthest-point selection in a seeded random projection
 /// (see <see cref="CoresetOptions"/>). <see cref="Select"/> is the fast exact path (same indices as
-/// <see cref="SelectPlain"/>); <see cref="SelectOnDevice"/> runs the plain loop with torch on a device;
+/// <see cref="SelectPlain"/>), or the two-stage one for large candidate sets (<see cref="CoresetOptions.Method"/>); <see cref="SelectOnDevice"/> runs the plain loop with torch on a device;
 /// <see cref="Extend"/> continues a bank's greedy over new candidates (a bank update). All return the original row
 /// indices in selection order with the greedy's coverage radius in the projection (<see cref="CoresetSelection"/>),
 /// which is free: the largest remaining min distance after the last centre, one more argmax.
 /// </summary>
 internal static class CoresetSampler
 {
-    /// <summary>Fast exact greedy selection (blocked, lazily updated, triangle-inequality pruned).</summary>
+    /// <summary>
+    /// The coreset by <see cref="CoresetOptions.ResolveMethod"/>: the fast exact greedy selection (blocked, lazily
+    /// updated, triangle-inequality pruned; the indices of <see cref="SelectPlain"/>), or above
+    /// <see cref="CoresetOptions.TwoStageAbove"/> candidates the <see cref="TwoStageCoreset"/>.
+    /// </summary>
     public static CoresetSelection Select(CandidateStore store, CoresetOptions options, IProgress<double>? progress = null, CancellationToken ct = default)
     {
-        var (y, n, count, m0) = Prepare(store, options);
-        var (selected, largest) = BlockedGreedyCoreset.Select(y, n, store.ProjectionDim, count, m0, stopAt: null, options.Seed, progress, ct);
+        int count = CheckOptions(store, options);
+        if (options.ResolveMethod(store.Count) == CoresetMethod.TwoStage)
+            return TwoStageCoreset.Select(store, options, count, progress, ct);
+        var (y, n) = ReadProjected(store);
+        return Greedy(y, n, store.ProjectionDim, count, options, progress, ct);
+    }
+
+    /// <summary>
+    /// The exact fast greedy of a build over the projected rows <paramref name="y"/> [n, P] (every stage of every method
+    /// runs it): m starts at the mean distance to the options' seeded start points, then the blocked loop. Indices are
+    /// rows of <paramref name="y"/>.
+    /// </summary>
+    internal static CoresetSelection Greedy(float[] y, int n, int dim, int count, CoresetOptions options, IProgress<double>? progress, CancellationToken ct)
+    {
+        int[] starts = GreedyStart.PickStartPoints(n, options.StartPoints, options.Seed);
+        var m0 = GreedyStart.MeanDistances(y, n, dim, starts);
+        var (selected, largest) = BlockedGreedyCoreset.Select(y, n, dim, count, m0, stopAt: null, options.Seed, progress, ct);
         return FromBuild(selected, largest, m0);
     }
 
@@ -83,7 +102,8 @@ internal static class CoresetSampler
         return new CoresetSelection(selected, largest, bound ? largest : null);
     }
 
-    private static (float[] Y, int N, int Count, float[] InitialM) Prepare(CandidateStore store, CoresetOptions options)
+    /// <summary>The count to select; throws when the options are invalid or do not match the store's projection.</summary>
+    private static int CheckOptions(CandidateStore store, CoresetOptions options)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -92,6 +112,13 @@ internal static class CoresetSampler
             throw new PatchCoreException(
                 $"The candidate store was projected to {store.ProjectionDim} dimensions with seed {store.ProjectionSeed}, but the coreset options ask for " +
                 $"{options.ProjectionDim} with seed {options.Seed}: create the store with options.ToStoreOptions().");
+        return count;
+    }
+
+    /// <summary>The exact methods' inputs: every projected row in one array and the start values.</summary>
+    private static (float[] Y, int N, int Count, float[] InitialM) Prepare(CandidateStore store, CoresetOptions options)
+    {
+        int count = CheckOptions(store, options);
         var (y, n) = ReadProjected(store);
         int[] starts = GreedyStart.PickStartPoints(n, options.StartPoints, options.Seed);
         return (y, n, count, GreedyStart.MeanDistances(y, n, store.ProjectionDim, starts));

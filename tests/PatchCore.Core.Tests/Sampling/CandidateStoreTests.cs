@@ -153,6 +153,28 @@ public class CandidateStoreTests(ITestOutputHelper output)
         var again = new float[n * width];
         same.ReadProjected(0, again);
         Assert.Equal(projected, again);
+
+        // Projections beyond the memory budget (two chunks of 50 rows) go to a temp file and read back the same,
+        // also in a read that straddles memory and file.
+        string spillDir = Directory.CreateTempSubdirectory("coreset-projections-").FullName;
+        try
+        {
+            using var spilled = SyntheticEmbeddings.Store(rows, dim, options, batchRows: 77,
+                new CandidateStoreOptions { ChunkRows = 50, ProjectionMemoryBytes = 2L * 50 * width * sizeof(float), SpillDirectory = spillDir });
+            Assert.Equal(100, spilled.ProjectedInMemoryRows);
+            Assert.Single(Directory.GetFiles(spillDir));
+            var fromFile = new float[n * width];
+            spilled.ReadProjected(0, fromFile);
+            Assert.Equal(projected, fromFile);
+            var straddling = new float[20 * width];
+            spilled.ReadProjected(90, straddling);
+            Assert.Equal(projected.AsSpan(90 * width, 20 * width).ToArray(), straddling);
+            Assert.Equal(projected.AsSpan(250 * width, width).ToArray(), spilled.ProjectedRow(250));
+        }
+        finally
+        {
+            Directory.Delete(spillDir, recursive: true);
+        }
         var different = new float[n * width];
         other.ReadProjected(0, different);
         Assert.NotEqual(projected, different);
