@@ -78,7 +78,7 @@ public static class PatchCoreBankBuilder
                 foreach (var batch in pipeline.Batches(window))
                 {
                     var decoded = batch.Select(i => i.Image!).ToArray();
-                    var e = pipeline.Embed(decoded);
+                    using var e = pipeline.Embed(decoded);
                     store.Append(roi is null ? e.Values : InspectedRows(e, decoded, roi)); // [B*L, D], L: patches of all the image's tiles
                 }
             }
@@ -95,7 +95,7 @@ public static class PatchCoreBankBuilder
         {
             bool[] cells = e.InspectedCells(roi.InspectedPixels(images[b]), images[b].InputWidth, images[b].InputHeight);
             for (int p = 0; p < cells.Length; p++)
-                if (cells[p]) rows.AddRange(e.Values.AsSpan((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
+                if (cells[p]) rows.AddRange(e.Values.Slice((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
         }
         return rows.ToArray();
     }

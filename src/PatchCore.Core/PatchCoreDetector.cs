@@ -236,7 +236,7 @@ public sealed class PatchCoreDetector : IImageScorer
     {
         var images = batch.Select(i => i.Image!).ToArray();
         long t0 = Stopwatch.GetTimestamp();
-        EmbeddedBatch e = _pipeline.Embed(images);
+        using EmbeddedBatch e = _pipeline.Embed(images);
         long t1 = Stopwatch.GetTimestamp();
         float[] patch = _scorer.PatchScores(e.Values);
         bool[]?[] inspected = images.Select(i => Metadata.Roi?.InspectedPixels(i)).ToArray();

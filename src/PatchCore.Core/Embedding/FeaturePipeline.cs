@@ -50,7 +50,7 @@ internal sealed class FeaturePipeline : IDisposable
     /// <summary>
     /// Embeds images that share one input size (batches from <see cref="Batches"/>). With tiling each image is cut into
     /// its tiles (<see cref="ImageGeometry.Tile"/>), the tiles of all images go through the backbone together, at most
-    /// <see cref="BatchSize"/> per run, and the result holds every image's tiles one after another.
+    /// <see cref="BatchSize"/> per run, and the result holds every image's tiles one after another. Dispose the result.
     /// </summary>
     public EmbeddedBatch Embed(IReadOnlyList<DecodedImage> images)
     {
@@ -74,10 +74,9 @@ internal sealed class FeaturePipeline : IDisposable
             // [n, L, D] with L = H2 * W2
             parts.Add(Embedder.Embed(layer2, layer3).cpu().MoveToOuterDisposeScope());
         }
-        // [N, L, D]
-        Tensor embeddings = parts.Count == 1 ? parts[0] : cat(parts, 0);
-        float[] values = embeddings.contiguous().data<float>().ToArray();
-        return new EmbeddedBatch(values, images.Count, (int)gridWidth, (int)gridHeight, (int)embeddings.shape[2], tiles);
+        // [N, L, D], handed over to the batch (read in place, never copied to managed memory)
+        Tensor embeddings = (parts.Count == 1 ? parts[0] : cat(parts, 0)).contiguous().DetachFromDisposeScope();
+        return new EmbeddedBatch(embeddings, images.Count, (int)gridWidth, (int)gridHeight, (int)embeddings.shape[2], tiles);
     }
 
     /// <summary>

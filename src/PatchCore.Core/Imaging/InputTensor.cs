@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PatchCore.Core.Backbones;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,10 +17,10 @@ internal static class InputTensor
             if (img.InputWidth != w || img.InputHeight != h)
                 throw new ArgumentException($"Images in one batch must share an input size: {img.SourcePath} is {img.InputWidth}x{img.InputHeight}, expected {w}x{h}.");
         int plane = w * h;
-        var data = new float[images.Count * 3 * plane];
-        Parallel.For(0, images.Count, b => Fill(images[b].InputRgb, preprocessing, data.AsSpan(b * 3 * plane, 3 * plane), plane));
-        // [B*3*H*W] -> [B, 3, H, W]
-        return tensor(data, [images.Count, 3, h, w]);
+        // [B, 3, H, W], filled in place: no managed staging array (fresh memory is costly to touch, see EmbeddedBatch)
+        Tensor input = empty([images.Count, 3, h, w], ScalarType.Float32);
+        Parallel.For(0, images.Count, b => Fill(images[b].InputRgb, preprocessing, MemoryMarshal.Cast<byte, float>(input.bytes).Slice(b * 3 * plane, 3 * plane), plane));
+        return input;
     }
 
     /// <summary>Writes one image as CHW planes in the backbone's channel order: (value * scale - mean) / std.</summary>

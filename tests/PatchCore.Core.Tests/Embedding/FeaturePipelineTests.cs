@@ -15,12 +15,12 @@ public sealed class FeaturePipelineTests
         var images = paths.Select(p => pipeline.Decoder.Decode(p)).ToArray();
         try
         {
-            var batch = pipeline.Embed(images);
+            using var batch = pipeline.Embed(images);
             Assert.Equal((8, 28, 28, 1024), (batch.Count, batch.GridWidth, batch.GridHeight, batch.Dimension));
             int per = 784 * 1024;
             foreach (int i in new[] { 0, 5 })
             {
-                var alone = pipeline.Embed([images[i]]);
+                using var alone = pipeline.Embed([images[i]]);
                 float maxDiff = 0;
                 for (int j = 0; j < per; j++) maxDiff = Math.Max(maxDiff, Math.Abs(alone.Values[j] - batch.Values[i * per + j]));
                 Assert.True(maxDiff < 1e-4f, $"image {i}: max difference {maxDiff}");
@@ -36,7 +36,7 @@ public sealed class FeaturePipelineTests
         using (var p224 = new FeaturePipeline(new ModelOptions()))
         using (var img = p224.Decoder.Decode(path))
         {
-            var e = p224.Embed([img]);
+            using var e = p224.Embed([img]);
             Assert.Equal((28, 28, 1024), (e.GridWidth, e.GridHeight, e.Dimension));
             Assert.Equal(784 * 1024, e.Values.Length);
         }
@@ -47,7 +47,7 @@ public sealed class FeaturePipelineTests
             Embedding = new Core.Embedding.EmbeddingOptions { Mode = Core.Embedding.EmbeddingMode.Concat },
         });
         using var img2 = wide.Decoder.Decode(path);
-        var e2 = wide.Embed([img2]);
+        using var e2 = wide.Embed([img2]);
         Assert.Equal((40, 32, 384), (e2.GridWidth, e2.GridHeight, e2.Dimension));
         Assert.Equal(384, wide.Dimension);
     }

@@ -105,7 +105,7 @@ public sealed class ImageTilingTests
         // the left 16 columns inspected
         var pixels = new bool[48 * 32];
         for (int y = 0; y < 32; y++) for (int x = 0; x < 16; x++) pixels[y * 48 + x] = true;
-        var e = new EmbeddedBatch([], 1, 4, 4, 1, layout);
+        using var e = EmbeddedBatch.Of([], 1, 4, 4, 1, layout);
         bool[] cells = e.InspectedCells(pixels, 48, 32);
         Assert.Equal(2 * 16, cells.Length);
         // tile 0 (x 0..31): its left two cell columns; tile 1 (x 16..47): none

@@ -40,7 +40,7 @@ internal sealed class BackboneSection : IBenchSection
             {
                 var images = decoded.Take(batch).ToArray();
                 Report.Progress($"backbone + embedding, batch {batch}: {Warmups} warm-up and {runs} timed runs");
-                double[] total = Samples.Time(Warmups, runs, () => pipeline.Embed(images));
+                double[] total = Samples.Time(Warmups, runs, () => pipeline.Embed(images).Dispose());
                 var split = Enumerable.Range(0, runs).Select(_ => TimeSplit(pipeline, images)).ToArray();
                 double perImage = 1000 * Samples.Median(total) / batch;
                 perImageByBatch[batch] = perImage;

@@ -111,7 +111,7 @@ internal sealed class ScoringSection : IBenchSection
             long t0 = Stopwatch.GetTimestamp();
             using var image = pipeline.Decoder.Decode(path);
             long t1 = Stopwatch.GetTimestamp();
-            EmbeddedBatch e = pipeline.Embed([image]);
+            using EmbeddedBatch e = pipeline.Embed([image]);
             long t2 = Stopwatch.GetTimestamp();
             for (int s = 0; s < scorers.Length; s++)
             {
