@@ -27,7 +27,7 @@ internal static class BuildCommand
                   id {summary.BankId}
                   images: {summary.BankImages} in the bank, {summary.HeldOutImages} held out for calibration
                   patches: {summary.Candidates:N0} candidates -> {summary.BankVectors:N0} bank vectors of {summary.Dimension} dimensions, index {summary.IndexFactory}
-                  thresholds: {Thresholds(summary)}
+                  thresholds: {Thresholds(summary)}{(options.ImageScore == Core.Scoring.ImageScoreRule.Position ? "; image scores by position: standard deviations above the held-out good maps at the same place" : "")}
                   seconds: features {summary.FeatureTime.TotalSeconds:0.0}, coreset {summary.CoresetTime.TotalSeconds:0.0}, index {summary.IndexTime.TotalSeconds:0.0}, calibration {summary.CalibrationTime.TotalSeconds:0.0}
                 """);
             return ExitCodes.Ok;

@@ -24,11 +24,16 @@ internal sealed class CommonOptions
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the coreset's projection and start points.", DefaultValueFactory = _ => 0 };
     public Option<string> Embedding { get; } = new("--embedding") { Description = "paper (1024-D, default) or concat (anomalib's, 384-D for resnet18).", DefaultValueFactory = _ => "paper" };
     public Option<double> HoldOut { get; } = new("--holdout") { Description = "Share of good images kept out of the bank to calibrate the thresholds (0 = every image in the bank, no thresholds).", DefaultValueFactory = _ => 0.1 };
+    public Option<string> ImageScore { get; } = new("--image-score")
+    {
+        Description = "max (default: the highest patch distance, as the paper) or position: how far the anomaly map stands above the held-out good images' maps at the same place, for parts that sit in one place (needs one input size and at least 8 held-out images); stored in the bank.",
+        DefaultValueFactory = _ => "max",
+    };
     public Option<FileInfo?> Roi { get; } = new("--roi") { Description = "Region-of-interest mask (any size; white = inspect, black = ignore), stored in the bank." };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Geometry, Tile, Coreset, CoresetMethod, Index, Device, BatchSize, Seed, Embedding, HoldOut, Roi })
+        foreach (Option o in new Option[] { Backbone, Weights, Resize, Crop, Geometry, Tile, Coreset, CoresetMethod, Index, Device, BatchSize, Seed, Embedding, HoldOut, ImageScore, Roi })
             command.Add(o);
     }
 
@@ -57,6 +62,7 @@ internal sealed class CommonOptions
             Seed = r.GetValue(Seed),
             IndexFactory = index.Equals("flat", StringComparison.OrdinalIgnoreCase) ? "Flat" : index,
             HoldOutFraction = r.GetValue(HoldOut),
+            ImageScore = ParseImageScore(r.GetValue(ImageScore)!),
             Roi = r.GetValue(Roi) is { } roi ? RegionOfInterest.Load(roi.FullName) : null,
         };
     }
@@ -100,6 +106,13 @@ internal sealed class CommonOptions
         "exact" => Core.Sampling.CoresetMethod.Exact,
         "two-stage" => Core.Sampling.CoresetMethod.TwoStage,
         var other => throw new PatchCoreException($"Unknown --coreset-method '{other}': expected auto, exact or two-stage."),
+    };
+
+    internal static Core.Scoring.ImageScoreRule ParseImageScore(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "max" => Core.Scoring.ImageScoreRule.Max,
+        "position" => Core.Scoring.ImageScoreRule.Position,
+        var other => throw new PatchCoreException($"Unknown --image-score '{other}': expected max or position."),
     };
 
     internal static (double Fraction, int? Count) ParseCoreset(string text)

@@ -194,7 +194,9 @@ public static class PatchCoreBankUpdater
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         using var detector = PatchCoreDetector.FromContent(pipeline, ownsPipeline: false, bank, "(updated bank in memory)", new DetectorOptions { Scoring = options.Scoring });
-        return ThresholdCalibrator.Calibrate(detector, heldOut, options.Rules, bank.Metadata.Calibration, progress, ct);
+        // the image score rule is the bank's own: its thresholds are in that rule's units
+        var rules = options.Rules with { ImageScore = bank.Metadata.Calibration.ImageScore };
+        return ThresholdCalibrator.Calibrate(detector, heldOut, rules, bank.Metadata.Calibration, progress, ct);
     }
 
     /// <summary>Refuses an update the bank cannot take: a model option that is not the bank's, or no rule for how many vectors to add.</summary>

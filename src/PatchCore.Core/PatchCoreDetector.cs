@@ -20,6 +20,8 @@ public sealed class PatchCoreDetector : IImageScorer
     private readonly AnomalyScorer _scorer;
     private readonly RegionOptions _regions;
     private readonly OverlayScale? _overlayScale;
+    /// <summary>The held-out maps' statistics when the bank scores images by position; null: the highest patch distance.</summary>
+    private readonly PositionStatistics? _position;
     private bool _disposed;
 
     private PatchCoreDetector(FeaturePipeline pipeline, bool ownsPipeline, SearchIndexes search, float[] vectors, BankMetadata metadata, string bankId, DetectorOptions options)
@@ -32,6 +34,9 @@ public sealed class PatchCoreDetector : IImageScorer
         Thresholds = EffectiveThresholds(metadata.Calibration, options);
         _regions = options.Regions;
         _overlayScale = OverlayScale.ForBank(metadata.Calibration, Thresholds);
+        _position = metadata.Calibration.ImageScore == ImageScoreRule.Position
+            ? metadata.Calibration.Position ?? throw new BankFileException(bankId, "the bank scores images by position but holds no position statistics")
+            : null;
         int chunk = Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, search.Index.Count, search.Index.Dimension);
         _scorer = new AnomalyScorer(search.Index, vectors, options.Scoring, chunk, search.ExactForMaxima);
     }
@@ -255,6 +260,8 @@ public sealed class PatchCoreDetector : IImageScorer
                 for (int i = 0; i < values.Length; i++) if (!pixels[i]) values[i] = 0;
             }
             if (Thresholds.Pixel is double p) found[j] = RegionFinder.Find(detections[j].Map.Values, images[j], p, _regions, inspected[j]);
+            if (_position is not null)
+                detections[j] = detections[j] with { Score = _position.Score(detections[j].Map.Values, detections[j].Map.Width, detections[j].Map.Height, inspected[j]) };
         }
         long t3 = Stopwatch.GetTimestamp();
 

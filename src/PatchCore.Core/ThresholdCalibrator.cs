@@ -1,4 +1,5 @@
 using PatchCore.Core.MemoryBank;
+using PatchCore.Core.Scoring;
 
 namespace PatchCore.Core;
 
@@ -7,7 +8,9 @@ namespace PatchCore.Core;
 /// entered the bank, scored against it through the detector's own path and search, so the thresholds come from the
 /// same distances as the scores they are compared with; then the rules of <see cref="Calibration"/> on their image
 /// scores and on the inspected pixels of their anomaly maps. An update's inherited held-out images that cannot be
-/// scored again (missing, changed, unreadable) keep the score they had against the parent bank.
+/// scored again (missing, changed, unreadable) keep the score they had against the parent bank. With the image score
+/// by position (<see cref="ImageScoreRule.Position"/>) the statistics come from the held-out maps, and each held-out
+/// image's score is taken against the statistics of the others.
 /// </summary>
 internal static class ThresholdCalibrator
 {
@@ -35,6 +38,8 @@ internal static class ThresholdCalibrator
         }
 
         var pixels = new PixelSample();
+        var byPosition = rules.ImageScore == ImageScoreRule.Position ? new List<(int Image, float[] Pooled)>() : null;
+        (int Width, int Height, string Name)? mapSize = null;
         int done = 0;
         foreach (var file in detector.ScoreFiles(toScore.Select(i => images[i].Path!).ToArray(), ct: ct))
         {
@@ -45,6 +50,15 @@ internal static class ThresholdCalibrator
                 {
                     scores[i] = file.Detection.Score;
                     pixels.Add(file.Detection.Map.Values, file.Inspected);
+                    if (byPosition is not null)
+                    {
+                        var map = file.Detection.Map;
+                        mapSize ??= (map.Width, map.Height, images[i].Name);
+                        if (mapSize.Value.Width != map.Width || mapSize.Value.Height != map.Height)
+                            throw new PatchCoreException(
+                                $"The image score by position needs one input size, but held-out image {images[i].Name} gives a {map.Width}x{map.Height} map and {mapSize.Value.Name} a {mapSize.Value.Width}x{mapSize.Value.Height} one: choose a fixed size (--resize WxH, --geometry auto or the default crop).");
+                        byPosition.Add((i, PositionStatistics.Pool(map.Values, map.Width, map.Height, file.Inspected)));
+                    }
                     sha[i] ??= Hash(images[i].Path!);
                 }
                 else if (images[i].PreviousScore is null)
@@ -58,6 +72,28 @@ internal static class ThresholdCalibrator
             }
             progress?.Report(new BuildProgress("calibration", ++done, toScore.Count));
         }
+        PositionStatistics? position = null;
+        if (byPosition is not null)
+        {
+            var pooled = byPosition.Select(p => p.Pooled).ToArray();
+            if (byPosition.Count < PositionStatistics.MinImages && parent?.Position is { } kept && mapSize is { } size && size.Width == kept.Width && size.Height == kept.Height)
+            {
+                // an update whose held-out images mostly cannot be scored again keeps the parent's statistics
+                position = kept;
+                for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = kept.ScorePooled(pooled[j]);
+            }
+            else if (byPosition.Count < PositionStatistics.MinImages)
+                throw new PatchCoreException(
+                    $"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got {byPosition.Count}: hold out more (--holdout) or add good images.");
+            else
+            {
+                var (w, h, _) = mapSize!.Value;
+                position = PositionStatistics.Fit(pooled, w, h);
+                double[] outOfSample = PositionStatistics.LeaveOneOutScores(pooled, w, h);
+                for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = outOfSample[j];
+            }
+        }
+        // carried scores are the parent bank's, in the same rule's units
         for (int i = 0; i < images.Count; i++) scores[i] ??= images[i].PreviousScore;
 
         var all = scores.Select(s => s!.Value).ToArray();
@@ -74,6 +110,8 @@ internal static class ThresholdCalibrator
             StdDev = std,
             Max = all.Max(),
             Rule = rules.Threshold.ToString(),
+            ImageScore = rules.ImageScore,
+            Position = position,
             Threshold = rules.Threshold.Apply(all),
             ReviewThreshold = rules.Review.Apply<double>(sortedScores),
             ReviewRule = $"{rules.Review} of the held-out image scores",

@@ -124,6 +124,10 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         var badMethod = CliRunner.Run("build", "--train", f.SampleTest, "--out", Path.Combine(f.Dir, "x.pcbank"), "--coreset-method", "greedy");
         Assert.Equal(1, badMethod.ExitCode);
         Assert.Contains("Unknown --coreset-method 'greedy'", badMethod.Stderr);
+        Assert.Contains("--image-score", CliRunner.Run("eval", "--help").Stdout);
+        var badRule = CliRunner.Run("build", "--train", f.SampleTest, "--out", Path.Combine(f.Dir, "x.pcbank"), "--image-score", "mean");
+        Assert.Equal(1, badRule.ExitCode);
+        Assert.Contains("Unknown --image-score 'mean'", badRule.Stderr);
         var missing = CliRunner.Run("build", "--train", Path.Combine(f.Dir, "nope"), "--out", Path.Combine(f.Dir, "x.pcbank"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("not found", missing.Stderr);
@@ -164,5 +168,21 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         Assert.Contains("<svg", report);
         Assert.Contains("data:image/png;base64,", report);
         Assert.Contains("At the calibrated thresholds", report);
+    }
+
+    [DataFact("bottle")]
+    public void EvalByPositionRecordsTheRuleAndSeparatesDefects()
+    {
+        string json = Path.Combine(f.Dir, "eval-position.json");
+        // every 4th of 209 training images: 53, of which 20 % (11, rounded up) are held out: the position statistics need at least 8
+        var r = CliRunner.Run("eval", "--data", TestData.Require("bottle"), "--train-stride", "4", "--holdout", "0.2", "--image-score", "position", "--json", json);
+        output.WriteLine(r.Stdout + r.Stderr);
+        Assert.Equal(0, r.ExitCode);
+        var d = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal("position", d.GetProperty("settings").GetProperty("image_score").GetString());
+        Assert.Equal(11, d.GetProperty("n_held_out").GetInt32());
+        Assert.InRange(d.GetProperty("image_auroc").GetDouble(), 0.95, 1.0);
+        var thresholds = d.GetProperty("thresholds");
+        Assert.InRange(thresholds.GetProperty("review").GetDouble(), 0, thresholds.GetProperty("ng").GetDouble());
     }
 }

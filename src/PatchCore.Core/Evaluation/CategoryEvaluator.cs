@@ -70,6 +70,7 @@ public static class CategoryEvaluator
             ["seed"] = m.Coreset.Seed.ToString(),
             ["updates"] = m.Updates.Count.ToString(),
             ["held_out"] = m.Calibration.HeldOutImages.Count.ToString(),
+            ["image_score"] = ImageScoreText(m.Calibration.ImageScore),
             ["device"] = detector.Pipeline.Device.ToString(),
         };
         return Measure(category, detector, gallerySize, m.TrainingImageCount, m.Calibration.HeldOutImages.Count, m.CandidateCount, m.VectorCount, m.Dimension,
@@ -190,8 +191,12 @@ public static class CategoryEvaluator
         ["k"] = build.Scoring.NeighbourCount.ToString(),
         ["train_stride"] = options.TrainStride.ToString(),
         ["held_out"] = heldOut.ToString(),
+        ["image_score"] = ImageScoreText(build.ImageScore),
         ["device"] = pipeline.Device.ToString(),
     };
+
+    /// <summary>The image score rule as <c>--image-score</c> reads it.</summary>
+    private static string ImageScoreText(ImageScoreRule rule) => rule == ImageScoreRule.Position ? "position" : "max";
 
     /// <summary>The tiling as <c>--tile</c> reads ("SIZE:OVERLAP"), or "none".</summary>
     private static string TileText(ImageGeometry geometry) => geometry.Tile?.ToString() ?? "none";

@@ -8,6 +8,8 @@ namespace PatchCore.Core.MemoryBank;
 /// <item>review (<see cref="ReviewThreshold"/>): the highest held-out image score: a part above every known-good part
 /// and below the ng threshold goes to a person.</item>
 /// <item>pixel (<see cref="PixelThreshold"/>): the 0.999 quantile of all held-out anomaly-map pixels x 1.05.</item>
+/// <item>image scores by position (<see cref="ImageScore"/>): each held-out image is scored against the statistics of
+/// the others (leave one out), and the ng and review rules apply to those scores.</item>
 /// </list>
 /// Banks written before a field existed read it as null (no review band, no regions, no held-out paths).
 /// </summary>
@@ -43,4 +45,11 @@ public sealed record Calibration
     public double? PixelMedian { get; init; }
     /// <summary>Highest held-out anomaly-map pixel.</summary>
     public double? PixelMax { get; init; }
+    /// <summary>
+    /// How image scores are read (<see cref="Scoring.ImageScoreRule"/>); the held-out scores and the ng and review
+    /// thresholds are in its units. Banks written before the rule existed read as Max.
+    /// </summary>
+    public Scoring.ImageScoreRule ImageScore { get; init; } = Scoring.ImageScoreRule.Max;
+    /// <summary>The held-out maps' statistics by position (<see cref="Scoring.ImageScoreRule.Position"/> only; null otherwise).</summary>
+    public Scoring.PositionStatistics? Position { get; init; }
 }

@@ -1,7 +1,8 @@
 namespace PatchCore.Core.Scoring;
 
 /// <summary>
-/// The result for one image: image score (max patch distance, optionally reweighted), patch grid and map. With a
+/// The result for one image: image score (max patch distance, optionally reweighted, or the bank's
+/// <see cref="ImageScoreRule.Position"/> score), patch grid and map. With a
 /// tiled geometry the grid is one tile's and <see cref="PatchScores"/> holds every tile's grid, one after another.
 /// </summary>
 public sealed record Detection(string SourcePath, double Score, int GridWidth, int GridHeight, float[] PatchScores, AnomalyMap Map)
