@@ -1,3 +1,4 @@
+using System.Buffers;
 using PatchCore.Core.Scoring;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
@@ -27,21 +28,30 @@ internal static class HeatmapOverlay
         var image = layers.Image;
         var scale = layers.Scale ?? OverlayScale.Spanning([layers.Map]);
         Image<Rgb24> result;
-        float[] map;
         Func<int, int, int> inputIndex;
         if (image.Original is null)
         {
             result = Image.LoadPixelData<Rgb24>(image.InputRgb, image.InputWidth, image.InputHeight);
-            map = layers.Map;
+            Blend(result, layers.Map, scale.Low, scale.High);
             inputIndex = (x, y) => y * image.InputWidth + x;
         }
         else
         {
             result = image.Original.Clone();
-            map = MapProjection.ToOriginal(image, layers.Map);
+            // the map at the original's size (a few MB per image) in a pooled buffer: a fresh array per overlay is
+            // faulted in page by page, which on a virtual machine cost more than the blending itself
+            float[] map = ArrayPool<float>.Shared.Rent(image.Width * image.Height);
+            try
+            {
+                MapProjection.ToOriginal(image, layers.Map, map);
+                Blend(result, map, scale.Low, scale.High);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(map);
+            }
             inputIndex = (x, y) => MapProjection.NearestInputIndex(image, x, y);
         }
-        Blend(result, map, scale.Low, scale.High);
         if (layers.Inspected is { } inspected) Hatch(result, (x, y) => inputIndex(x, y) is int i && i >= 0 && !inspected[i]);
         foreach (var region in layers.Regions)
             DrawBox(result, image.Original is null ? ToInput(image, region) : (region.X, region.Y, region.Width, region.Height));

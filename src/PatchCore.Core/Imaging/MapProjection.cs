@@ -5,16 +5,18 @@ internal static class MapProjection
 {
     /// <summary>
     /// Bilinear resampling of <paramref name="inputMap"/> ([InputHeight, InputWidth]) onto the original image
-    /// ([Height, Width]); pixels that fall outside the centre crop get NaN (not seen by the model).
+    /// ([Height, Width]) into <paramref name="result"/> (at least Width x Height values); pixels that fall outside the
+    /// centre crop get NaN (not seen by the model).
     /// </summary>
-    public static float[] ToOriginal(DecodedImage image, ReadOnlySpan<float> inputMap)
+    public static void ToOriginal(DecodedImage image, ReadOnlySpan<float> inputMap, Span<float> result)
     {
         int iw = image.InputWidth, ih = image.InputHeight;
         if (inputMap.Length != iw * ih)
             throw new ArgumentException($"Map has {inputMap.Length} values, expected {iw}x{ih}.", nameof(inputMap));
         int w = image.Width, h = image.Height;
+        if (result.Length < w * h)
+            throw new ArgumentException($"The destination holds {result.Length} values, {w}x{h} are needed.", nameof(result));
         double sx = (double)image.ResizedWidth / w, sy = (double)image.ResizedHeight / h;
-        var result = new float[w * h];
         for (int y = 0; y < h; y++)
         {
             // centre of the original pixel, in input-map coordinates
@@ -25,7 +27,6 @@ internal static class MapProjection
                 result[y * w + x] = Sample(inputMap, iw, ih, xc, yc);
             }
         }
-        return result;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PatchCore.Core.Imaging;
 using PatchCore.Core.MemoryBank;
 using TorchSharp;
@@ -172,31 +173,40 @@ internal sealed class AnomalyScorer
     /// <summary>Patch grids [B, gh, gw] -> bilinear (align_corners false) to [B, H, W] -> Gaussian blur per map.</summary>
     public float[][] UpsampleAndBlur(float[] patchScores, int batch, int gridWidth, int gridHeight, int inputWidth, int inputHeight)
     {
-        float[] up = Upsample(patchScores, batch, gridWidth, gridHeight, inputWidth, inputHeight);
-        int plane = inputWidth * inputHeight;
-        var maps = new float[batch][];
-        Parallel.For(0, batch, i => maps[i] = Blurred(up.AsSpan(i * plane, plane).ToArray(), inputWidth, inputHeight));
+        float[][] maps = Upsample(patchScores, batch, gridWidth, gridHeight, inputWidth, inputHeight);
+        Parallel.For(0, batch, i => GaussianBlur.Apply(maps[i], inputWidth, inputHeight, Options.MapSigma));
         return maps;
     }
 
     /// <summary>Tile grids [B, tiles, gh, gw] -> bilinear to [B, tiles, th, tw] -> stitched to [B, H, W] -> Gaussian blur per map.</summary>
     private float[][] StitchAndBlur(float[] patchScores, int batch, int gridWidth, int gridHeight, TileLayout tiles)
     {
-        float[] up = Upsample(patchScores, batch * tiles.Count, gridWidth, gridHeight, tiles.TileWidth, tiles.TileHeight);
-        int perImage = tiles.Count * tiles.TileWidth * tiles.TileHeight;
+        // [B * tiles] tile maps, image by image
+        float[][] up = Upsample(patchScores, batch * tiles.Count, gridWidth, gridHeight, tiles.TileWidth, tiles.TileHeight);
+        int plane = tiles.TileWidth * tiles.TileHeight;
         var maps = new float[batch][];
-        Parallel.For(0, batch, i => maps[i] = Blurred(tiles.Stitch(up.AsSpan(i * perImage, perImage)), tiles.ImageWidth, tiles.ImageHeight));
+        Parallel.For(0, batch, i =>
+        {
+            var joined = new float[tiles.Count * plane];
+            for (int t = 0; t < tiles.Count; t++) up[i * tiles.Count + t].CopyTo(joined, t * plane);
+            maps[i] = Blurred(tiles.Stitch(joined), tiles.ImageWidth, tiles.ImageHeight);
+        });
         return maps;
     }
 
-    /// <summary>Patch grids [N, gh, gw] -> bilinear (align_corners false) -> [N, H, W], row-major.</summary>
-    private static float[] Upsample(float[] patchScores, int count, int gridWidth, int gridHeight, int width, int height)
+    /// <summary>Patch grids [N, gh, gw] -> bilinear (align_corners false) -> N maps [H, W], row-major, each its own array.</summary>
+    private static float[][] Upsample(float[] patchScores, int count, int gridWidth, int gridHeight, int width, int height)
     {
         using var scope = NewDisposeScope();
         // [N*gh*gw] -> [N, 1, gh, gw] -> [N, 1, H, W]
         Tensor grid = tensor(patchScores, [count, 1, gridHeight, gridWidth]);
-        Tensor upsampled = F.interpolate(grid, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
-        return upsampled.contiguous().data<float>().ToArray();
+        Tensor upsampled = F.interpolate(grid, [height, width], mode: InterpolationMode.Bilinear, align_corners: false).contiguous();
+        // copied once, straight into the maps the detections keep
+        ReadOnlySpan<float> all = MemoryMarshal.Cast<byte, float>(upsampled.bytes);
+        int plane = width * height;
+        var maps = new float[count][];
+        for (int i = 0; i < count; i++) maps[i] = all.Slice(i * plane, plane).ToArray();
+        return maps;
     }
 
     private float[] Blurred(float[] map, int width, int height)
