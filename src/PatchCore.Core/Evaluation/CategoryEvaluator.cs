@@ -59,20 +59,15 @@ public static class CategoryEvaluator
             ["bank_id"] = detector.BankId,
             ["backbone"] = m.Backbone,
             ["weights"] = m.WeightsDescription,
-            ["geometry"] = m.Geometry.ToString(),
-            ["resize"] = m.Geometry.ResizeText,
-            ["crop"] = m.Geometry.CropText,
-            ["tile"] = TileText(m.Geometry),
-            ["geometry_auto"] = m.Geometry.Auto ? "yes (chosen when the bank was built)" : "no",
             ["embedding"] = $"{m.Embedding.Mode} ({m.Dimension}-D)",
             ["coreset"] = m.Coreset.Count is int c ? c.ToString() : m.Coreset.Fraction.ToString("0.###"),
             ["index"] = m.IndexFactory,
             ["seed"] = m.Coreset.Seed.ToString(),
             ["updates"] = m.Updates.Count.ToString(),
             ["held_out"] = m.Calibration.HeldOutImages.Count.ToString(),
-            ["image_score"] = ImageScoreText(m.Calibration.ImageScore),
             ["device"] = detector.Pipeline.Device.ToString(),
         };
+        AddGeometryAndScore(settings, m.Geometry, m.Geometry.Auto ? "yes (chosen when the bank was built)" : "no", m.Calibration.ImageScore);
         return Measure(category, detector, gallerySize, m.TrainingImageCount, m.Calibration.HeldOutImages.Count, m.CandidateCount, m.VectorCount, m.Dimension,
             (0, 0, 0), settings, saveMapsPath: null, progress, ct);
     }
@@ -175,31 +170,39 @@ public static class CategoryEvaluator
     }
 
     /// <summary>The settings an evaluation ran with, as the report and the JSON show them.</summary>
-    private static Dictionary<string, string> Settings(BuildOptions build, GeometryChoice? choice, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut) => new()
+    private static Dictionary<string, string> Settings(BuildOptions build, GeometryChoice? choice, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut)
     {
-        ["backbone"] = build.Model.Backbone,
-        ["weights"] = pipeline.Extractor.WeightsDescription,
-        ["geometry"] = build.Model.Geometry.ToString(),
-        ["resize"] = build.Model.Geometry.ResizeText,
-        ["crop"] = build.Model.Geometry.CropText,
-        ["tile"] = TileText(build.Model.Geometry),
-        ["geometry_auto"] = choice?.ToString() ?? "no",
-        ["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)",
-        ["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###"),
-        ["index"] = fitted.IndexFactory,
-        ["seed"] = build.Seed.ToString(),
-        ["k"] = build.Scoring.NeighbourCount.ToString(),
-        ["train_stride"] = options.TrainStride.ToString(),
-        ["held_out"] = heldOut.ToString(),
-        ["image_score"] = ImageScoreText(build.ImageScore),
-        ["device"] = pipeline.Device.ToString(),
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["backbone"] = build.Model.Backbone,
+            ["weights"] = pipeline.Extractor.WeightsDescription,
+        };
+        AddGeometryAndScore(settings, build.Model.Geometry, choice?.ToString() ?? "no", build.ImageScore);
+        settings["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)";
+        settings["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###");
+        settings["index"] = fitted.IndexFactory;
+        settings["seed"] = build.Seed.ToString();
+        settings["k"] = build.Scoring.NeighbourCount.ToString();
+        settings["train_stride"] = options.TrainStride.ToString();
+        settings["held_out"] = heldOut.ToString();
+        settings["device"] = pipeline.Device.ToString();
+        return settings;
+    }
 
-    /// <summary>The image score rule as <c>--image-score</c> reads it.</summary>
-    private static string ImageScoreText(ImageScoreRule rule) => rule == ImageScoreRule.Position ? "position" : "max";
-
-    /// <summary>The tiling as <c>--tile</c> reads ("SIZE:OVERLAP"), or "none".</summary>
-    private static string TileText(ImageGeometry geometry) => geometry.Tile?.ToString() ?? "none";
+    /// <summary>
+    /// The settings that say how images were sized and scored, for an evaluation that built its bank and for one on a
+    /// bank file alike: geometry, resize, crop, tile (as <c>--tile</c> reads, or none), geometry_auto, image_score (as
+    /// <c>--image-score</c> reads).
+    /// </summary>
+    private static void AddGeometryAndScore(Dictionary<string, string> settings, ImageGeometry geometry, string auto, ImageScoreRule rule)
+    {
+        settings["geometry"] = geometry.ToString();
+        settings["resize"] = geometry.ResizeText;
+        settings["crop"] = geometry.CropText;
+        settings["tile"] = geometry.Tile?.ToString() ?? "none";
+        settings["geometry_auto"] = auto;
+        settings["image_score"] = rule == ImageScoreRule.Position ? "position" : "max";
+    }
 
     /// <summary>Heatmap overlays of <paramref name="images"/> in one colour scale: the bank's, else one spanning all of their maps.</summary>
     private static ReportImage[] Gallery(PatchCoreDetector detector, IReadOnlyList<ScoredImage> images, CancellationToken ct)
