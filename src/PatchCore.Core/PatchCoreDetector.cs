@@ -37,6 +37,7 @@ public sealed class PatchCoreDetector : IImageScorer
         _position = metadata.Calibration.ImageScore == ImageScoreRule.Position
             ? metadata.Calibration.Position ?? throw new BankFileException(bankId, "the bank scores images by position but holds no position statistics")
             : null;
+        if (_position?.Problem() is { } problem) throw new BankFileException(bankId, problem);
         int chunk = Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, search.Index.Count, search.Index.Dimension);
         _scorer = new AnomalyScorer(search.Index, vectors, options.Scoring, chunk, search.ExactForMaxima);
     }

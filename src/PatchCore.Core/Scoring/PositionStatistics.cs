@@ -37,6 +37,14 @@ public sealed record PositionStatistics
     public int GridWidth => CellsAlong(Width, Cell);
     public int GridHeight => CellsAlong(Height, Cell);
 
+    /// <summary>What is wrong with statistics read from a bank file (null: nothing): sizes, lengths, deviations.</summary>
+    public string? Problem() =>
+        Width < 1 || Height < 1 || Cell < 1 ? $"position statistics for a {Width}x{Height} map in cells of {Cell}"
+        : Mean is null || Deviation is null || Mean.Length != GridWidth * GridHeight || Deviation.Length != Mean.Length
+            ? $"position statistics hold {Mean?.Length ?? 0} means and {Deviation?.Length ?? 0} deviations, a {Width}x{Height} map in cells of {Cell} needs {GridWidth * GridHeight} of each"
+        : Deviation.Any(d => !(d > 0) || float.IsInfinity(d)) || Mean.Any(m => !float.IsFinite(m)) ? "position statistics hold a deviation that is not positive, or a mean that is not finite"
+        : null;
+
     private static int CellsAlong(int pixels, int cell) => (pixels + cell - 1) / cell;
 
     /// <summary>
@@ -72,6 +80,7 @@ public sealed record PositionStatistics
         int gw = CellsAlong(width, cell), gh = CellsAlong(height, cell), n = gw * gh;
         var mean = new float[n];
         var deviation = new float[n];
+        var measured = new bool[n];
         for (int c = 0; c < n; c++)
         {
             double s = 0, q = 0;
@@ -85,10 +94,16 @@ public sealed record PositionStatistics
             }
             double m = k == 0 ? 0 : s / k;
             mean[c] = (float)m;
-            deviation[c] = k < 2 ? 0f : (float)Math.Sqrt(Math.Max(0, (q - k * m * m) / (k - 1)));
+            measured[c] = k >= 2;
+            deviation[c] = measured[c] ? (float)Math.Sqrt(Math.Max(0, (q - k * m * m) / (k - 1))) : 0f;
         }
+        // cells no image measured (outside the region of interest) take the median deviation, so the smoothing does
+        // not pull their inspected neighbours' deviation towards zero
+        var valid = deviation.Where((_, c) => measured[c]).Order().ToArray();
+        float median = valid.Length == 0 ? 0f : valid[valid.Length / 2];
+        for (int c = 0; c < n; c++) if (!measured[c]) deviation[c] = median;
         GaussianBlur.Apply(deviation, gw, gh, smoothingCells);
-        var sorted = deviation.Order().ToArray();
+        var sorted = deviation.Where((_, c) => measured[c]).Order().DefaultIfEmpty(median).ToArray();
         float floor = Math.Max((float)(FloorShare * sorted[sorted.Length / 2]), 1e-6f);
         for (int c = 0; c < n; c++) deviation[c] = Math.Max(deviation[c], floor);
         return new PositionStatistics { Width = width, Height = height, Cell = cell, SmoothingCells = smoothingCells, Images = pooledMaps.Count, Mean = mean, Deviation = deviation };

@@ -120,4 +120,32 @@ public class PositionStatisticsTests
         Assert.Contains("64x32", ex.Message);
         Assert.Contains("32x32", ex.Message);
     }
+
+    [Fact]
+    public void CellsNoImageMeasuredDoNotShrinkTheirNeighboursDeviation()
+    {
+        var rng = new Random(21);
+        var inspected = Enumerable.Range(0, W * H).Select(i => i % W < 32).ToArray(); // the left half only
+        var pooled = Enumerable.Range(0, 10).Select(_ =>
+        {
+            var m = GoodMap(rng, edge: 0);
+            for (int i = 0; i < m.Length; i++) if (!inspected[i]) m[i] = 0; // as the detector leaves ignored pixels
+            return PositionStatistics.Pool(m, W, H, inspected);
+        }).ToArray();
+        var stats = PositionStatistics.Fit(pooled, W, H);
+        int gw = stats.GridWidth;
+        // along the region's edge (grid column 7) the deviation matches the middle of the region (column 3)
+        for (int row = 0; row < stats.GridHeight; row++)
+            Assert.InRange(stats.Deviation[row * gw + 7] / stats.Deviation[row * gw + 3], 0.75, 1.35);
+        Assert.Null(stats.Problem());
+    }
+
+    [Fact]
+    public void StatisticsThatDoNotFitTheirMapSizeAreNamedAsTheProblem()
+    {
+        var stats = FitGood(8);
+        Assert.Null(stats.Problem());
+        Assert.Contains("needs 128 of each", (stats with { Mean = new float[5] }).Problem());
+        Assert.Contains("not positive", (stats with { Deviation = stats.Deviation.Select((d, i) => i == 3 ? 0f : d).ToArray() }).Problem());
+    }
 }
