@@ -65,7 +65,7 @@ internal sealed class BackboneSection : IBenchSection
                 (slower.Length == 0 ? "no batch slower per image than batch 1 (goal met)." : $"slower per image than batch 1 at batch {string.Join(", ", slower)} (goal not met)."));
             Report.Line($"The library's default CPU batch is at most {WorkSizing.MaxCpuBatch} (WorkSizing.MaxCpuBatch); this section embeds through one pipeline of batch {pipeline.BatchSize}.");
             Report.Line($"Input {BenchSettings.Geometry}; {pipeline.Dimension}-D embeddings on a {pipeline.Extractor.Layer2Channels}/{pipeline.Extractor.Layer3Channels}-channel layer2/layer3 grid; device {pipeline.Device}.");
-            Report.Line("ms/image covers FeaturePipeline.Embed: input tensor, backbone, embedding, copy to managed memory. The split columns time the backbone and the embedding alone (medians of separate runs);");
+            Report.Line("ms/image covers FeaturePipeline.Embed: input tensor, backbone, embedding (read in place afterwards, no copy). The split columns time the backbone and the embedding alone (medians of separate runs);");
             Report.Line("\"paper's sequence\" times the same embedding computed as the paper's code does (unfold, upsample every unfolded channel, pool per patch), which the library's sparse linear map replaces.");
         }
         finally
