@@ -34,10 +34,7 @@ public sealed class PatchCoreDetector : IImageScorer
         Thresholds = EffectiveThresholds(metadata.Calibration, options);
         _regions = options.Regions;
         _overlayScale = OverlayScale.ForBank(metadata.Calibration, Thresholds);
-        _position = metadata.Calibration.ImageScore == ImageScoreRule.Position
-            ? metadata.Calibration.Position ?? throw new BankFileException(bankId, "the bank scores images by position but holds no position statistics")
-            : null;
-        if (_position?.Problem() is { } problem) throw new BankFileException(bankId, problem);
+        _position = metadata.Calibration.ImageScore == ImageScoreRule.Position ? metadata.Calibration.Position : null; // checked by FromContent
         int chunk = Devices.WorkSizing.SearchChunkRows(pipeline.WorkBudgetBytes, search.Index.Count, search.Index.Dimension);
         _scorer = new AnomalyScorer(search.Index, vectors, options.Scoring, chunk, search.ExactForMaxima);
     }
@@ -111,6 +108,16 @@ public sealed class PatchCoreDetector : IImageScorer
             throw new BankFileException(source, $"the bank holds {m.Dimension}-D vectors but the backbone and embedding settings give {pipeline.Dimension}-D");
     }
 
+    /// <summary>Refuses a bank that scores images by position without usable statistics, and <c>--reweight</c> beside such a bank.</summary>
+    private static void CheckImageScore(Calibration calibration, DetectorOptions options, string source)
+    {
+        if (calibration.ImageScore != ImageScoreRule.Position) return;
+        var position = calibration.Position ?? throw new BankFileException(source, "the bank scores images by position but holds no position statistics");
+        if (position.Problem() is { } problem) throw new BankFileException(source, problem);
+        if (options.Scoring.Reweight)
+            throw new PatchCoreException($"{source}: --reweight reweights the highest patch distance, but this bank scores images by position (its thresholds are in that rule's units): leave out --reweight.");
+    }
+
     /// <summary>
     /// A detector over bank content in memory (a loaded file, a fitted or an updated bank): checks that the bank fits
     /// the pipeline, then sets up its search. <paramref name="source"/> names the bank in errors. With
@@ -120,6 +127,7 @@ public sealed class PatchCoreDetector : IImageScorer
     {
         var m = content.Metadata;
         CheckFits(pipeline, m, source);
+        CheckImageScore(m.Calibration, options, source);
 
         var backend = SearchIndexFactory.Resolve(options.Search, m.IndexFactory, pipeline.Device.type);
         var search = SearchIndexFactory.Create(backend, content.Vectors, m.Dimension, pipeline.Device, pipeline.WorkBudgetBytes, options,

@@ -34,6 +34,8 @@ public sealed class PositionScoringTests
                 Assert.Equal(stats.Score(d.Map.Values, d.Map.Width, d.Map.Height), d.Score, 9);
             Assert.All(results.Take(4), r => Assert.Equal(Verdict.Ng, r.Verdict));
             Assert.True(results.Take(4).Min(r => r.Item1.Score) > results.Skip(4).Max(r => r.Item1.Score));
+            var reweight = Assert.Throws<PatchCoreException>(() => PatchCoreDetector.Load(bank, new DetectorOptions { Scoring = new ScoringOptions { Reweight = true } }));
+            Assert.Contains("--reweight", reweight.Message);
         }
         finally
         {
