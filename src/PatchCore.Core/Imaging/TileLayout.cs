@@ -24,21 +24,21 @@ internal sealed record TileLayout(int ImageWidth, int ImageHeight, int TileWidth
     }
 
     /// <summary>
-    /// One map [ImageHeight, ImageWidth] from the maps of the tiles [Count, TileHeight, TileWidth] (in
-    /// <see cref="Origins"/> order): where tiles overlap a pixel takes the largest of their values, so a defect that
+    /// One map [ImageHeight, ImageWidth] from the maps of the tiles, one [TileHeight, TileWidth] map per tile in
+    /// <see cref="Origins"/> order: where tiles overlap a pixel takes the largest of their values, so a defect that
     /// any tile sees keeps its full score and the map's peak is the image's highest patch score.
     /// </summary>
-    public float[] Stitch(ReadOnlySpan<float> tileMaps)
+    public float[] Stitch(IReadOnlyList<float[]> tileMaps)
     {
         int plane = TileWidth * TileHeight;
-        if (tileMaps.Length != Count * plane)
-            throw new ArgumentException($"Expected {Count} tile maps of {TileWidth}x{TileHeight}, got {tileMaps.Length} values.", nameof(tileMaps));
+        if (tileMaps.Count != Count || tileMaps.Any(m => m.Length != plane))
+            throw new ArgumentException($"Expected {Count} tile maps of {TileWidth}x{TileHeight}, got {tileMaps.Count} maps of {string.Join(", ", tileMaps.Select(m => m.Length).Distinct())} values.", nameof(tileMaps));
         var map = new float[ImageWidth * ImageHeight];
         map.AsSpan().Fill(float.NegativeInfinity);
         for (int t = 0; t < Count; t++)
         {
             var (ox, oy) = Origins[t];
-            var tile = tileMaps.Slice(t * plane, plane);
+            ReadOnlySpan<float> tile = tileMaps[t];
             for (int y = 0; y < TileHeight; y++)
             {
                 var src = tile.Slice(y * TileWidth, TileWidth);

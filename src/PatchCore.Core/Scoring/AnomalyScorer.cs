@@ -183,13 +183,11 @@ internal sealed class AnomalyScorer
     {
         // [B * tiles] tile maps, image by image
         float[][] up = Upsample(patchScores, batch * tiles.Count, gridWidth, gridHeight, tiles.TileWidth, tiles.TileHeight);
-        int plane = tiles.TileWidth * tiles.TileHeight;
         var maps = new float[batch][];
         Parallel.For(0, batch, i =>
         {
-            var joined = new float[tiles.Count * plane];
-            for (int t = 0; t < tiles.Count; t++) up[i * tiles.Count + t].CopyTo(joined, t * plane);
-            maps[i] = Blurred(tiles.Stitch(joined), tiles.ImageWidth, tiles.ImageHeight);
+            maps[i] = tiles.Stitch(new ArraySegment<float[]>(up, i * tiles.Count, tiles.Count));
+            GaussianBlur.Apply(maps[i], tiles.ImageWidth, tiles.ImageHeight, Options.MapSigma);
         });
         return maps;
     }
@@ -207,12 +205,6 @@ internal sealed class AnomalyScorer
         var maps = new float[count][];
         for (int i = 0; i < count; i++) maps[i] = all.Slice(i * plane, plane).ToArray();
         return maps;
-    }
-
-    private float[] Blurred(float[] map, int width, int height)
-    {
-        GaussianBlur.Apply(map, width, height, Options.MapSigma);
-        return map;
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)

@@ -87,10 +87,10 @@ public sealed class ImageTilingTests
         Assert.Equal(10000 + 39 * 100 + 55, tiles[1 * 4 + 3, 0, 31, 31].item<float>());
 
         // stitching the cut tiles of one image gives the image back; where tiles overlap, the largest value wins
-        float[] own = tiles[TensorIndex.Slice(4, 8)].contiguous().data<float>().ToArray();
+        float[][] own = tiles[TensorIndex.Slice(4, 8)].contiguous().data<float>().ToArray().Chunk(32 * 32).ToArray();
         Assert.Equal(values.AsSpan(40 * 56).ToArray(), layout.Stitch(own));
-        var maps = new float[4 * 32 * 32];
-        for (int t = 0; t < 4; t++) maps.AsSpan(t * 1024, 1024).Fill(t);
+        var maps = new float[4][];
+        for (int t = 0; t < 4; t++) { maps[t] = new float[32 * 32]; maps[t].AsSpan().Fill(t); }
         float[] stitched = layout.Stitch(maps);
         Assert.Equal(0f, stitched[0]);                 // only tile 0
         Assert.Equal(1f, stitched[30]);                // tiles 0 and 1 overlap in x 24..31
