@@ -76,21 +76,24 @@ internal static class ThresholdCalibrator
         if (byPosition is not null)
         {
             var pooled = byPosition.Select(p => p.Pooled).ToArray();
-            if (byPosition.Count < PositionStatistics.MinImages && parent?.Position is { } kept && mapSize is { } size && size.Width == kept.Width && size.Height == kept.Height)
-            {
-                // an update whose held-out images mostly cannot be scored again keeps the parent's statistics
-                position = kept;
-                for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = kept.ScorePooled(pooled[j]);
-            }
-            else if (byPosition.Count < PositionStatistics.MinImages)
-                throw new PatchCoreException(
-                    $"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got {byPosition.Count}: hold out more (--holdout) or add good images.");
-            else
+            if (byPosition.Count >= PositionStatistics.MinImages)
             {
                 var (w, h, _) = mapSize!.Value;
                 position = PositionStatistics.Fit(pooled, w, h);
                 double[] outOfSample = PositionStatistics.LeaveOneOutScores(pooled, w, h);
                 for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = outOfSample[j];
+            }
+            else if (parent?.Position is { } kept && (mapSize is not { } size || (size.Width == kept.Width && size.Height == kept.Height)))
+            {
+                // an update whose held-out images (nearly) all cannot be scored again keeps the parent's statistics,
+                // as it keeps the parent's pixel figures when no map is left
+                position = kept;
+                for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = kept.ScorePooled(pooled[j]);
+            }
+            else
+            {
+                throw new PatchCoreException(
+                    $"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got {byPosition.Count}: hold out more (--holdout) or add good images.");
             }
         }
         // carried scores are the parent bank's, in the same rule's units

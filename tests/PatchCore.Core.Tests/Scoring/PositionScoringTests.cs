@@ -71,6 +71,40 @@ public sealed class PositionScoringTests
     }
 
     [DataFact("bottle")]
+    public void AnUpdateWhoseHeldOutImagesAreGoneKeepsTheParentsStatistics()
+    {
+        string dir = Directory.CreateTempSubdirectory("pc-position-").FullName;
+        try
+        {
+            var images = TestData.Images("bottle", "train/good");
+            // the bank's training images are copies, so that its held-out ones can disappear before the update
+            var copies = images.Take(40).Select(p =>
+            {
+                string copy = Path.Combine(dir, Path.GetFileName(p));
+                File.Copy(p, copy);
+                return copy;
+            }).ToArray();
+            string bank = Path.Combine(dir, "position.pcbank"), updated = Path.Combine(dir, "updated.pcbank");
+            PatchCoreBankBuilder.Build(new BuildOptions(copies, bank) { HoldOutFraction = 0.25, ImageScore = ImageScoreRule.Position });
+            var before = MemoryBankFile.Read(bank).Metadata.Calibration;
+            foreach (string path in before.HeldOutPaths!) File.Delete(path!);
+
+            // nothing of the update held out either: no held-out map is left to fit statistics from
+            PatchCoreBankUpdater.Update(new UpdateOptions(bank, images.Skip(40).Take(12).ToArray(), updated) { HoldOutFraction = 0, CoresetCount = 100 });
+            var after = MemoryBankFile.Read(updated).Metadata.Calibration;
+            Assert.Equal(ImageScoreRule.Position, after.ImageScore);
+            Assert.Equal(10, after.CarriedOver.Count);
+            Assert.Equal(before.HeldOutScores, after.HeldOutScores); // all carried, in the kept statistics' units
+            Assert.Equal(before.Position!.Mean, after.Position!.Mean);
+            Assert.Equal(before.Position.Deviation, after.Position.Deviation);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [DataFact("bottle")]
     public void TooFewHeldOutImagesAreRefusedWithTheCount()
     {
         string dir = Directory.CreateTempSubdirectory("pc-position-").FullName;
