@@ -90,12 +90,13 @@ public static class PatchCoreBankBuilder
     /// <summary>The rows [n, D] of the batch's patches that lie inside the region of interest.</summary>
     private static float[] InspectedRows(EmbeddedBatch e, DecodedImage[] images, RegionOfInterest roi)
     {
-        var rows = new List<float>(e.Values.Length);
+        ReadOnlySpan<float> values = e.Values; // one look-up of the tensor's memory, not one per patch
+        var rows = new List<float>(values.Length);
         for (int b = 0; b < images.Length; b++)
         {
             bool[] cells = e.InspectedCells(roi.InspectedPixels(images[b]), images[b].InputWidth, images[b].InputHeight);
             for (int p = 0; p < cells.Length; p++)
-                if (cells[p]) rows.AddRange(e.Values.Slice((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
+                if (cells[p]) rows.AddRange(values.Slice((b * e.PatchesPerImage + p) * e.Dimension, e.Dimension));
         }
         return rows.ToArray();
     }
