@@ -27,12 +27,21 @@ internal static class BuildCommand
                   id {summary.BankId}
                   images: {summary.BankImages} in the bank, {summary.HeldOutImages} held out for calibration
                   patches: {summary.Candidates:N0} candidates -> {summary.BankVectors:N0} bank vectors of {summary.Dimension} dimensions, index {summary.IndexFactory}
-                  thresholds: {Thresholds(summary)}{(options.ImageScore == Core.Scoring.ImageScoreRule.Position ? "; image scores by position: standard deviations above the held-out good maps at the same place" : "")}
+                  thresholds: {Thresholds(summary)}
+                  image score: {ImageScore(summary)}
                   seconds: features {summary.FeatureTime.TotalSeconds:0.0}, coreset {summary.CoresetTime.TotalSeconds:0.0}, index {summary.IndexTime.TotalSeconds:0.0}, calibration {summary.CalibrationTime.TotalSeconds:0.0}
                 """);
             return ExitCodes.Ok;
         })));
         return cmd;
+    }
+
+    private static string ImageScore(BuildSummary s)
+    {
+        string rule = s.ImageScore == Core.Scoring.ImageScoreRule.Position
+            ? "by position (standard deviations above the held-out good maps at the same place)"
+            : "max (the highest patch distance)";
+        return s.ImageScoreChoice is { } why ? $"{rule}, chosen by --image-score auto: {why}" : rule;
     }
 
     private static string Thresholds(BuildSummary s) => s.Threshold is double ng

@@ -26,8 +26,8 @@ internal sealed class CommonOptions
     public Option<double> HoldOut { get; } = new("--holdout") { Description = "Share of good images kept out of the bank to calibrate the thresholds (0 = every image in the bank, no thresholds).", DefaultValueFactory = _ => 0.1 };
     public Option<string> ImageScore { get; } = new("--image-score")
     {
-        Description = "max (default: the highest patch distance, as the paper) or position: how far the anomaly map stands above the held-out good images' maps at the same place, for parts that sit in one place (needs one input size and at least 8 held-out images); stored in the bank.",
-        DefaultValueFactory = _ => "max",
+        Description = "auto (default): position when the held-out images give at least 8 maps of one size, else max; max: the highest patch distance, as the paper; position: how far the anomaly map stands above the held-out good images' maps at the same place, for parts that sit in one place (needs one input size and at least 8 held-out images). The bank stores the rule used.",
+        DefaultValueFactory = _ => "auto",
     };
     public Option<FileInfo?> Roi { get; } = new("--roi") { Description = "Region-of-interest mask (any size; white = inspect, black = ignore), stored in the bank." };
 
@@ -112,7 +112,8 @@ internal sealed class CommonOptions
     {
         "max" => Core.Scoring.ImageScoreRule.Max,
         "position" => Core.Scoring.ImageScoreRule.Position,
-        var other => throw new PatchCoreException($"Unknown --image-score '{other}': expected max or position."),
+        "auto" => Core.Scoring.ImageScoreRule.Auto,
+        var other => throw new PatchCoreException($"Unknown --image-score '{other}': expected auto, max or position."),
     };
 
     internal static (double Fraction, int? Count) ParseCoreset(string text)

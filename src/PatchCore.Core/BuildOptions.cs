@@ -48,8 +48,11 @@ public sealed record BuildOptions
     /// <summary>The part of every image that is inspected (white) or ignored (black); null = all of it.</summary>
     public Imaging.RegionOfInterest? Roi { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
-    /// <summary>How image scores are read: the paper's highest patch distance, or by position (<see cref="ImageScoreRule"/>; needs held-out images).</summary>
-    public ImageScoreRule ImageScore { get; init; } = ImageScoreRule.Max;
+    /// <summary>
+    /// How image scores are read: the paper's highest patch distance, by position (needs held-out images), or Auto
+    /// (default): by position when the held-out images allow it, else the highest patch distance (<see cref="ImageScoreRule"/>).
+    /// </summary>
+    public ImageScoreRule ImageScore { get; init; } = ImageScoreRule.Auto;
 
     internal CalibrationRules Rules => new(ThresholdRule, ReviewRule, PixelRule, ImageScore);
 
@@ -67,7 +70,7 @@ public sealed record BuildOptions
         if (!Enum.IsDefined(CoresetMethod)) throw new PatchCoreException($"Unknown coreset method {CoresetMethod}: expected Auto, Exact or TwoStage.");
         if (!(HoldOutFraction >= 0 && HoldOutFraction < 1)) throw new PatchCoreException($"Hold-out fraction must be in [0, 1), got {HoldOutFraction}.");
         if (MinHoldOut < 0) throw new PatchCoreException($"Minimum hold-out must not be negative, got {MinHoldOut}.");
-        if (!Enum.IsDefined(ImageScore)) throw new PatchCoreException($"Unknown image score rule {(int)ImageScore}: expected Max or Position.");
+        if (!Enum.IsDefined(ImageScore)) throw new PatchCoreException($"Unknown image score rule {(int)ImageScore}: expected Max, Position or Auto.");
         if (ImageScore == ImageScoreRule.Position && HoldOutFraction == 0)
             throw new PatchCoreException("The image score by position is calibrated on held-out good images: a hold-out share above 0 is needed (--holdout).");
         if (!Enum.IsDefined(CandidateRows)) throw new PatchCoreException($"Unknown candidate row storage {(int)CandidateRows}.");

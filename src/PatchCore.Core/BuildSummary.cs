@@ -16,6 +16,10 @@ public sealed record BuildSummary
     public double? Threshold { get; init; }
     public double? ReviewThreshold { get; init; }
     public double? PixelThreshold { get; init; }
+    /// <summary>How the bank reads image scores (never <see cref="ImageScoreRule.Auto"/>: the rule chosen).</summary>
+    public ImageScoreRule ImageScore { get; init; }
+    /// <summary>Why that rule, when the build was asked to choose (<see cref="ImageScoreRule.Auto"/>); null otherwise.</summary>
+    public string? ImageScoreChoice { get; init; }
     public required TimeSpan FeatureTime { get; init; }
     public required TimeSpan CoresetTime { get; init; }
     public required TimeSpan IndexTime { get; init; }

@@ -41,6 +41,8 @@ public static class PatchCoreBankBuilder
             Threshold = calibration.Threshold,
             ReviewThreshold = calibration.ReviewThreshold,
             PixelThreshold = calibration.PixelThreshold,
+            ImageScore = calibration.ImageScore,
+            ImageScoreChoice = calibration.ImageScoreChoice,
             FeatureTime = fitted.FeatureTime,
             CoresetTime = fitted.CoresetTime,
             IndexTime = fitted.IndexTime,
@@ -56,7 +58,7 @@ public static class PatchCoreBankBuilder
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         if (heldOut.Length == 0)
-            return new Calibration { Rule = "no images held out: no default threshold" };
+            return ThresholdCalibrator.Calibrate(null, [], options.Rules, parent: null, progress, ct);
         using var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new Calibration(), new DetectorOptions { Scoring = options.Scoring });
         return ThresholdCalibrator.Calibrate(detector, heldOut.Select(HeldOutImage.At).ToArray(), options.Rules, parent: null, progress, ct);
     }

@@ -111,6 +111,8 @@ public sealed class PatchCoreDetector : IImageScorer
     /// <summary>Refuses a bank that scores images by position without usable statistics, and <c>--reweight</c> beside such a bank.</summary>
     private static void CheckImageScore(Calibration calibration, DetectorOptions options, string source)
     {
+        if (calibration.ImageScore is not (ImageScoreRule.Max or ImageScoreRule.Position))
+            throw new BankFileException(source, $"the bank's image score rule is {calibration.ImageScore}, but a bank stores Max or Position (Auto is a build's choice)");
         if (calibration.ImageScore != ImageScoreRule.Position) return;
         var position = calibration.Position ?? throw new BankFileException(source, "the bank scores images by position but holds no position statistics");
         if (position.Problem() is { } problem) throw new BankFileException(source, problem);

@@ -10,15 +10,26 @@ namespace PatchCore.Core;
 /// scores and on the inspected pixels of their anomaly maps. An update's inherited held-out images that cannot be
 /// scored again (missing, changed, unreadable) keep the score they had against the parent bank. With the image score
 /// by position (<see cref="ImageScoreRule.Position"/>) the statistics come from the held-out maps, and each held-out
-/// image's score is taken against the statistics of the others.
+/// image's score is taken against the statistics of the others. <see cref="ImageScoreRule.Auto"/> is decided here, from
+/// the maps themselves: by position when there are enough of one size, otherwise the highest patch distance.
 /// </summary>
 internal static class ThresholdCalibrator
 {
-    public static Calibration Calibrate(PatchCoreDetector detector, IReadOnlyList<HeldOutImage> images, CalibrationRules rules, Calibration? parent,
+    /// <summary>The calibration from <paramref name="images"/>; with none, a calibration without thresholds (the detector is then not used).</summary>
+    public static Calibration Calibrate(PatchCoreDetector? detector, IReadOnlyList<HeldOutImage> images, CalibrationRules rules, Calibration? parent,
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         if (images.Count == 0)
-            return new Calibration { Rule = "no images held out: no default threshold" };
+        {
+            if (rules.ImageScore == ImageScoreRule.Position)
+                throw new PatchCoreException($"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got 0: hold out more (--holdout) or add good images.");
+            return new Calibration
+            {
+                Rule = "no images held out: no default threshold",
+                ImageScoreChoice = rules.ImageScore == ImageScoreRule.Auto ? "no images held out" : null,
+            };
+        }
+        ArgumentNullException.ThrowIfNull(detector);
         var scores = new double?[images.Count];
         var sha = new string?[images.Count];
         var carried = new List<string>();
@@ -38,8 +49,10 @@ internal static class ThresholdCalibrator
         }
 
         var pixels = new PixelSample();
-        var byPosition = rules.ImageScore == ImageScoreRule.Position ? new List<(int Image, float[] Pooled)>() : null;
+        bool auto = rules.ImageScore == ImageScoreRule.Auto;
+        var byPosition = rules.ImageScore != ImageScoreRule.Max ? new List<(int Image, float[] Pooled)>() : null;
         (int Width, int Height, string Name)? mapSize = null;
+        string? choice = null; // why Auto chose its rule
         int done = 0;
         foreach (var file in detector.ScoreFiles(toScore.Select(i => images[i].Path!).ToArray(), ct: ct))
         {
@@ -54,10 +67,19 @@ internal static class ThresholdCalibrator
                     {
                         var map = file.Detection.Map;
                         mapSize ??= (map.Width, map.Height, images[i].Name);
-                        if (mapSize.Value.Width != map.Width || mapSize.Value.Height != map.Height)
-                            throw new PatchCoreException(
-                                $"The image score by position needs one input size, but held-out image {images[i].Name} gives a {map.Width}x{map.Height} map and {mapSize.Value.Name} a {mapSize.Value.Width}x{mapSize.Value.Height} one: choose a fixed size (--resize WxH, --geometry auto or the default crop).");
-                        byPosition.Add((i, PositionStatistics.Pool(map.Values, map.Width, map.Height, file.Inspected)));
+                        if (mapSize.Value.Width == map.Width && mapSize.Value.Height == map.Height)
+                        {
+                            byPosition.Add((i, PositionStatistics.Pool(map.Values, map.Width, map.Height, file.Inspected)));
+                        }
+                        else
+                        {
+                            string sizes = $"held-out image {images[i].Name} gives a {map.Width}x{map.Height} map and {mapSize.Value.Name} a {mapSize.Value.Width}x{mapSize.Value.Height} one";
+                            if (!auto)
+                                throw new PatchCoreException(
+                                    $"The image score by position needs one input size, but {sizes}: choose a fixed size (--resize WxH, --geometry auto or the default crop).");
+                            choice = $"the held-out maps differ in size ({sizes}), and the image score by position needs one";
+                            byPosition = null;
+                        }
                     }
                     sha[i] ??= Hash(images[i].Path!);
                 }
@@ -90,12 +112,19 @@ internal static class ThresholdCalibrator
                 position = kept;
                 for (int j = 0; j < byPosition.Count; j++) scores[byPosition[j].Image] = kept.ScorePooled(pooled[j]);
             }
+            else if (auto)
+            {
+                choice = $"{byPosition.Count} held-out good images with maps, and the image score by position needs at least {PositionStatistics.MinImages}";
+            }
             else
             {
                 throw new PatchCoreException(
                     $"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got {byPosition.Count}: hold out more (--holdout) or add good images.");
             }
         }
+        var rule = position is null ? ImageScoreRule.Max : ImageScoreRule.Position;
+        if (auto && position is not null)
+            choice = $"{position.Images} held-out good maps of {position.Width}x{position.Height}";
         // carried scores are the parent bank's, in the same rule's units
         for (int i = 0; i < images.Count; i++) scores[i] ??= images[i].PreviousScore;
 
@@ -113,8 +142,9 @@ internal static class ThresholdCalibrator
             StdDev = std,
             Max = all.Max(),
             Rule = rules.Threshold.ToString(),
-            ImageScore = rules.ImageScore,
+            ImageScore = rule,
             Position = position,
+            ImageScoreChoice = auto ? choice : null,
             Threshold = rules.Threshold.Apply(all),
             ReviewThreshold = rules.Review.Apply<double>(sortedScores),
             ReviewRule = $"{rules.Review} of the held-out image scores",

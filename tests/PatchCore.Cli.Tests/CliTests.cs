@@ -33,6 +33,7 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         Assert.True(File.Exists(f.Bank));
         Assert.Contains("17 in the bank, 3 held out", f.Build.Stderr);
         Assert.Contains("thresholds: ng ", f.Build.Stderr);
+        Assert.Contains("image score: max (the highest patch distance), chosen by --image-score auto: 3 held-out good images with maps", f.Build.Stderr);
     }
 
     [Fact]
@@ -146,6 +147,9 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         // every 10th of 209 training images: 21, of which 3 (10 %, at least 3) are held out to calibrate the thresholds
         Assert.Equal(18, d.GetProperty("n_train").GetInt32());
         Assert.Equal(3, d.GetProperty("n_held_out").GetInt32());
+        // the default image score (auto) had too few held-out maps for the rule by position, and says so
+        Assert.Equal("max", d.GetProperty("settings").GetProperty("image_score").GetString());
+        Assert.StartsWith("3 held-out good images with maps", d.GetProperty("settings").GetProperty("image_score_auto").GetString());
         var thresholds = d.GetProperty("thresholds");
         double ng = thresholds.GetProperty("ng").GetDouble(), review = thresholds.GetProperty("review").GetDouble();
         Assert.InRange(review, 0, ng);
@@ -180,6 +184,7 @@ public sealed class CliTests(SampleBankFixture f, ITestOutputHelper output) : IC
         Assert.Equal(0, r.ExitCode);
         var d = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
         Assert.Equal("position", d.GetProperty("settings").GetProperty("image_score").GetString());
+        Assert.Equal("no", d.GetProperty("settings").GetProperty("image_score_auto").GetString());
         Assert.Equal(11, d.GetProperty("n_held_out").GetInt32());
         Assert.InRange(d.GetProperty("image_auroc").GetDouble(), 0.95, 1.0);
         var thresholds = d.GetProperty("thresholds");

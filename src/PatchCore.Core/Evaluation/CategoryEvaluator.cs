@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PatchCore.Core.Embedding;
 using PatchCore.Core.Imaging;
+using PatchCore.Core.MemoryBank;
 using PatchCore.Core.Scoring;
 
 namespace PatchCore.Core.Evaluation;
@@ -38,7 +39,7 @@ public static class CategoryEvaluator
         }
         using var _ = detector;
         return Measure(category, detector, options.GallerySize, bankImages.Length, heldOut.Length, fitted.Candidates, fitted.VectorCount, fitted.Dimension,
-            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, geometryChoice, options, pipeline, fitted, heldOut.Length),
+            (fitted.FeatureTime.TotalSeconds, fitted.CoresetTime.TotalSeconds, fitted.IndexTime.TotalSeconds), Settings(build, geometryChoice, options, pipeline, fitted, heldOut.Length, detector.Metadata.Calibration),
             options.SaveMapsPath, progress, ct);
     }
 
@@ -67,7 +68,7 @@ public static class CategoryEvaluator
             ["held_out"] = m.Calibration.HeldOutImages.Count.ToString(),
             ["device"] = detector.Pipeline.Device.ToString(),
         };
-        AddGeometryAndScore(settings, m.Geometry, m.Geometry.Auto ? "yes (chosen when the bank was built)" : "no", m.Calibration.ImageScore);
+        AddGeometryAndScore(settings, m.Geometry, m.Geometry.Auto ? "yes (chosen when the bank was built)" : "no", m.Calibration);
         return Measure(category, detector, gallerySize, m.TrainingImageCount, m.Calibration.HeldOutImages.Count, m.CandidateCount, m.VectorCount, m.Dimension,
             (0, 0, 0), settings, saveMapsPath: null, progress, ct);
     }
@@ -170,14 +171,15 @@ public static class CategoryEvaluator
     }
 
     /// <summary>The settings an evaluation ran with, as the report and the JSON show them.</summary>
-    private static Dictionary<string, string> Settings(BuildOptions build, GeometryChoice? choice, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut)
+    private static Dictionary<string, string> Settings(BuildOptions build, GeometryChoice? choice, EvaluationOptions options, FeaturePipeline pipeline, FittedBank fitted, int heldOut,
+        Calibration calibration)
     {
         var settings = new Dictionary<string, string>
         {
             ["backbone"] = build.Model.Backbone,
             ["weights"] = pipeline.Extractor.WeightsDescription,
         };
-        AddGeometryAndScore(settings, build.Model.Geometry, choice?.ToString() ?? "no", build.ImageScore);
+        AddGeometryAndScore(settings, build.Model.Geometry, choice?.ToString() ?? "no", calibration);
         settings["embedding"] = $"{build.Model.Embedding.Mode} ({fitted.Dimension}-D)";
         settings["coreset"] = build.CoresetCount is int c ? c.ToString() : build.CoresetFraction.ToString("0.###");
         settings["index"] = fitted.IndexFactory;
@@ -191,17 +193,18 @@ public static class CategoryEvaluator
 
     /// <summary>
     /// The settings that say how images were sized and scored, for an evaluation that built its bank and for one on a
-    /// bank file alike: geometry, resize, crop, tile (as <c>--tile</c> reads, or none), geometry_auto, image_score (as
-    /// <c>--image-score</c> reads).
+    /// bank file alike: geometry, resize, crop, tile (as <c>--tile</c> reads, or none), geometry_auto, image_score (the
+    /// rule the bank uses, as <c>--image-score</c> reads) and image_score_auto (why <c>--image-score auto</c> chose it, or no).
     /// </summary>
-    private static void AddGeometryAndScore(Dictionary<string, string> settings, ImageGeometry geometry, string auto, ImageScoreRule rule)
+    private static void AddGeometryAndScore(Dictionary<string, string> settings, ImageGeometry geometry, string auto, Calibration calibration)
     {
         settings["geometry"] = geometry.ToString();
         settings["resize"] = geometry.ResizeText;
         settings["crop"] = geometry.CropText;
         settings["tile"] = geometry.Tile?.ToString() ?? "none";
         settings["geometry_auto"] = auto;
-        settings["image_score"] = rule == ImageScoreRule.Position ? "position" : "max";
+        settings["image_score"] = calibration.ImageScore == ImageScoreRule.Position ? "position" : "max";
+        settings["image_score_auto"] = calibration.ImageScoreChoice ?? "no";
     }
 
     /// <summary>Heatmap overlays of <paramref name="images"/> in one colour scale: the bank's, else one spanning all of their maps.</summary>

@@ -52,4 +52,9 @@ public sealed record Calibration
     public Scoring.ImageScoreRule ImageScore { get; init; } = Scoring.ImageScoreRule.Max;
     /// <summary>The held-out maps' statistics by position (<see cref="Scoring.ImageScoreRule.Position"/> only; null otherwise).</summary>
     public Scoring.PositionStatistics? Position { get; init; }
+    /// <summary>
+    /// Why the build chose <see cref="ImageScore"/> when asked for <see cref="Scoring.ImageScoreRule.Auto"/> (for example
+    /// "21 held-out good maps of 224x224"); null when the rule was given.
+    /// </summary>
+    public string? ImageScoreChoice { get; init; }
 }

@@ -12,4 +12,10 @@ public enum ImageScoreRule
     /// markings, stop deciding the image score, and a small defect elsewhere stands out. Needs one input size.
     /// </summary>
     Position,
+    /// <summary>
+    /// A build's choice, never stored (the default): <see cref="Position"/> when the held-out good images give at least
+    /// <see cref="PositionStatistics.MinImages"/> anomaly maps of one size, otherwise <see cref="Max"/>. The bank
+    /// stores the rule chosen and why (<see cref="MemoryBank.Calibration.ImageScoreChoice"/>).
+    /// </summary>
+    Auto,
 }

@@ -16,10 +16,14 @@ public sealed class PositionScoringTests : IDisposable
     {
         var train = TestData.Images("bottle", "train/good").Take(40).ToArray();
         string bank = Path.Combine(_dir, "position.pcbank");
-        PatchCoreBankBuilder.Build(new BuildOptions(train, bank) { HoldOutFraction = 0.25, ImageScore = ImageScoreRule.Position });
+        // the default rule (Auto) takes position: 10 held-out maps of one size
+        var summary = PatchCoreBankBuilder.Build(new BuildOptions(train, bank) { HoldOutFraction = 0.25 });
+        Assert.Equal(ImageScoreRule.Position, summary.ImageScore);
+        Assert.Equal("10 held-out good maps of 224x224", summary.ImageScoreChoice);
 
         var c = MemoryBankFile.Read(bank).Metadata.Calibration;
         Assert.Equal(ImageScoreRule.Position, c.ImageScore);
+        Assert.Equal(summary.ImageScoreChoice, c.ImageScoreChoice);
         var stats = Assert.IsType<PositionStatistics>(c.Position);
         Assert.Equal((224, 224, 10), (stats.Width, stats.Height, stats.Images));
         Assert.Equal(56 * 56, stats.Mean.Length);
@@ -93,6 +97,17 @@ public sealed class PositionScoringTests : IDisposable
         Assert.Contains("at least 8 held-out", ex.Message);
         Assert.Contains("got 3", ex.Message);
         Assert.False(File.Exists(Path.Combine(_dir, "few.pcbank")));
+
+        // the default rule (Auto) takes the highest patch distance instead, and says why
+        var summary = PatchCoreBankBuilder.Build(new BuildOptions(train, Path.Combine(_dir, "few.pcbank")) { HoldOutFraction = 0.1 });
+        Assert.Equal(ImageScoreRule.Max, summary.ImageScore);
+        var c = MemoryBankFile.Read(Path.Combine(_dir, "few.pcbank")).Metadata.Calibration;
+        Assert.Equal((ImageScoreRule.Max, 3), (c.ImageScore, c.HeldOutScores.Count));
+        Assert.Null(c.Position);
+        Assert.Equal("3 held-out good images with maps, and the image score by position needs at least 8", c.ImageScoreChoice);
+        using var detector = PatchCoreDetector.Load(Path.Combine(_dir, "few.pcbank"));
+        using var file = detector.ScoreFiles([TestData.Images("bottle", "test/good")[0]]).Single();
+        Assert.Equal(file.Detection!.PatchScores.Max(), file.Detection.Score, 5);
     }
 
     [Fact]
@@ -107,6 +122,29 @@ public sealed class PositionScoringTests : IDisposable
         }));
         Assert.Contains("one input size", ex.Message);
         Assert.Matches(@"\d+x\d+ map and .* a \d+x\d+ one", ex.Message);
+
+        // the default rule (Auto) takes the highest patch distance instead, naming two sizes
+        var summary = PatchCoreBankBuilder.Build(new BuildOptions(category.Train, Path.Combine(category.Root, "mixed.pcbank"))
+        {
+            Model = MixedSizeBankFixture.WholeImages,
+            HoldOutFraction = 0.5,
+        });
+        Assert.Equal(ImageScoreRule.Max, summary.ImageScore);
+        Assert.Matches(@"^the held-out maps differ in size \(held-out image .* gives a \d+x\d+ map and .* a \d+x\d+ one\)", summary.ImageScoreChoice);
+    }
+
+    [DataFact("bottle")]
+    public void ABankFileThatStoresTheAutoRuleIsRefusedByName()
+    {
+        var train = TestData.Images("bottle", "train/good").Take(12).ToArray();
+        string bank = Path.Combine(_dir, "max.pcbank"), tampered = Path.Combine(_dir, "auto.pcbank");
+        PatchCoreBankBuilder.Build(new BuildOptions(train, bank) { HoldOutFraction = 0.25, CoresetCount = 50 });
+        var content = MemoryBankFile.Read(bank);
+        MemoryBankFile.Write(tampered, content.Metadata with { Calibration = content.Metadata.Calibration with { ImageScore = ImageScoreRule.Auto } },
+            content.Vectors, content.IndexBytes);
+        var ex = Assert.Throws<BankFileException>(() => PatchCoreDetector.Load(tampered));
+        Assert.Contains(tampered, ex.Message);
+        Assert.Contains("Auto is a build's choice", ex.Problem);
     }
 
     [Fact]
