@@ -71,8 +71,9 @@ internal sealed class InspectionOptions
     public int DecodeParallelism { get; set; } = 2;
 
     /// <summary>
-    /// Give the C allocator's free memory back to the system after each committed part (malloc_trim, glibc only), so
-    /// that resident memory stays level through a burst; false keeps it for reuse (see <see cref="Processing.NativeHeap"/>).
+    /// Give the C allocator's free memory back to the system whenever the pipeline has drained, the newest part finished
+    /// (malloc_trim, glibc only), so that resident memory comes back down after a burst; false keeps it for reuse (see
+    /// <see cref="Processing.NativeHeap"/>).
     /// </summary>
     public bool TrimNativeMemory { get; set; } = true;
     public int BankPollIntervalMs { get; set; } = 2000;

@@ -7,8 +7,9 @@ namespace PatchCore.Inspection.Processing;
 /// encoder's native buffers are malloc'd on the pipeline's threads. By default glibc gives each thread that meets
 /// contention an arena of its own (up to 8 per core) and keeps what is freed in each for reuse, so resident memory
 /// climbs with every thread that ever scored or encoded and does not come down after a burst. The daemon caps the
-/// arenas at start (unless <c>MALLOC_ARENA_MAX</c> is set) and gives freed memory back after each part
-/// (<c>Inspection:TrimNativeMemory</c>). Nothing happens elsewhere than on glibc.
+/// arenas at start (unless <c>MALLOC_ARENA_MAX</c> is set) and gives freed memory back whenever the pipeline has
+/// drained (<c>Inspection:TrimNativeMemory</c>): not after every part, because on a virtual machine every page handed
+/// back costs a page fault when the next part takes it again. Nothing happens elsewhere than on glibc.
 /// </summary>
 internal static partial class NativeHeap
 {
