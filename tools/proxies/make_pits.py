@@ -5,12 +5,16 @@ composites stay good, half get 1-3 small pits (soft discs, radius 2-4.5 px, dark
 levels) whose masks are the ground truth. Soiling (soft blotches, radius 15-35 px, +-12-25 grey levels) is put on
 30% of the training composites and on half of the test composites, good and defective alike: normal variation,
 never a defect. OUT_DIR/soiled.txt lists the soiled test images.
-Usage (Debian's python3 with PIL, numpy, scipy): make_pits.py MAGNETIC_TILE_DIR OUT_DIR"""
+With N, only N training composites instead, for a build from about 4 million candidate patches at native size
+(issue 15's scaling goal: 545 give 4,015,398 candidates, 491 in the bank and 54 held out): the training crops are
+reshuffled and reused once they run out, soiling on 30%, no test split.
+Usage (Debian's python3 with PIL, numpy, scipy): make_pits.py MAGNETIC_TILE_DIR OUT_DIR [N]"""
 import os, sys, glob, numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
-rng = np.random.default_rng(7)
 src, out = sys.argv[1], sys.argv[2]
+wide_train = int(sys.argv[3]) if len(sys.argv) > 3 else None
+rng = np.random.default_rng(7 if wide_train is None else 11)
 W, H, PART = 1128, 460, 376
 
 def composite(paths):
@@ -42,6 +46,18 @@ def save(a, path):
     Image.fromarray(np.ascontiguousarray(np.clip(a, 0, 255).astype(np.uint8))).save(path)
 
 train = sorted(glob.glob(f'{src}/train/good/*'))
+if wide_train is not None:
+    order = []
+    while len(order) < 3 * wide_train:
+        reshuffled = list(train)
+        rng.shuffle(reshuffled)
+        order += reshuffled
+    for i in range(wide_train):
+        a = composite(order[3 * i:3 * i + 3])
+        if rng.random() < 0.3: soil(a)
+        save(a, f'{out}/train/good/{i:03d}.png')
+    print(wide_train, 'training composites in', out)
+    sys.exit(0)
 test = sorted(glob.glob(f'{src}/test/good/*'))
 rng.shuffle(train); rng.shuffle(test)
 for i in range(len(train) // 3):
