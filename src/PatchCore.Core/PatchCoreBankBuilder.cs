@@ -58,7 +58,7 @@ public static class PatchCoreBankBuilder
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         if (heldOut.Length == 0)
-            return ThresholdCalibrator.Calibrate(null, [], options.Rules, parent: null, progress, ct);
+            return ThresholdCalibrator.WithoutHeldOutImages(options.Rules);
         using var detector = PatchCoreDetector.FromFitted(pipeline, ownsPipeline: false, fitted, new Calibration(), new DetectorOptions { Scoring = options.Scoring });
         return ThresholdCalibrator.Calibrate(detector, heldOut.Select(HeldOutImage.At).ToArray(), options.Rules, parent: null, progress, ct);
     }

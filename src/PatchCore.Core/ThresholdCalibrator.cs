@@ -15,21 +15,22 @@ namespace PatchCore.Core;
 /// </summary>
 internal static class ThresholdCalibrator
 {
-    /// <summary>The calibration from <paramref name="images"/>; with none, a calibration without thresholds (the detector is then not used).</summary>
-    public static Calibration Calibrate(PatchCoreDetector? detector, IReadOnlyList<HeldOutImage> images, CalibrationRules rules, Calibration? parent,
+    /// <summary>The calibration of a bank without held-out images: no thresholds, the highest patch distance as its image score.</summary>
+    public static Calibration WithoutHeldOutImages(CalibrationRules rules)
+    {
+        if (rules.ImageScore == ImageScoreRule.Position)
+            throw new PatchCoreException($"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got 0: hold out more (--holdout) or add good images.");
+        return new Calibration
+        {
+            Rule = "no images held out: no default threshold",
+            ImageScoreChoice = rules.ImageScore == ImageScoreRule.Auto ? "no images held out" : null,
+        };
+    }
+
+    public static Calibration Calibrate(PatchCoreDetector detector, IReadOnlyList<HeldOutImage> images, CalibrationRules rules, Calibration? parent,
         IProgress<BuildProgress>? progress, CancellationToken ct)
     {
-        if (images.Count == 0)
-        {
-            if (rules.ImageScore == ImageScoreRule.Position)
-                throw new PatchCoreException($"The image score by position needs at least {PositionStatistics.MinImages} held-out good images with maps, got 0: hold out more (--holdout) or add good images.");
-            return new Calibration
-            {
-                Rule = "no images held out: no default threshold",
-                ImageScoreChoice = rules.ImageScore == ImageScoreRule.Auto ? "no images held out" : null,
-            };
-        }
-        ArgumentNullException.ThrowIfNull(detector);
+        if (images.Count == 0) return WithoutHeldOutImages(rules);
         var scores = new double?[images.Count];
         var sha = new string?[images.Count];
         var carried = new List<string>();
@@ -52,7 +53,7 @@ internal static class ThresholdCalibrator
         bool auto = rules.ImageScore == ImageScoreRule.Auto;
         var byPosition = rules.ImageScore != ImageScoreRule.Max ? new List<(int Image, float[] Pooled)>() : null;
         (int Width, int Height, string Name)? mapSize = null;
-        string? choice = null; // why Auto chose its rule
+        string? choice = null; // why Auto chose its rule (set only with Auto)
         int done = 0;
         foreach (var file in detector.ScoreFiles(toScore.Select(i => images[i].Path!).ToArray(), ct: ct))
         {
@@ -144,7 +145,7 @@ internal static class ThresholdCalibrator
             Rule = rules.Threshold.ToString(),
             ImageScore = rule,
             Position = position,
-            ImageScoreChoice = auto ? choice : null,
+            ImageScoreChoice = choice,
             Threshold = rules.Threshold.Apply(all),
             ReviewThreshold = rules.Review.Apply<double>(sortedScores),
             ReviewRule = $"{rules.Review} of the held-out image scores",
