@@ -9,11 +9,11 @@ namespace PatchCore.Core.Embedding;
 /// pooled again to D. Adaptive average pooling of n values to m takes, for output i, the mean of inputs
 /// [floor(i*n/m), ceil((i+1)*n/m)): a fixed matrix. So output j is sum over unfolded channels of w_j * u, with a
 /// handful of non-zero weights per output (about 2*(C*p*p)/D per layer): that is all <see cref="Create"/> computes,
-/// once per layer width.
+/// once per layer width, and <see cref="GroupedWindowMix"/> applies it to the layer's map without unfolding it.
 /// </summary>
 internal sealed class PaperEmbeddingPlan
 {
-    private PaperEmbeddingPlan(int layer2Channels, int layer3Channels, SparseChannelMix layer2, SparseChannelMix layer3)
+    private PaperEmbeddingPlan(int layer2Channels, int layer3Channels, GroupedWindowMix layer2, GroupedWindowMix layer3)
     {
         Layer2Channels = layer2Channels;
         Layer3Channels = layer3Channels;
@@ -24,8 +24,8 @@ internal sealed class PaperEmbeddingPlan
     public int Layer2Channels { get; }
     public int Layer3Channels { get; }
     /// <summary>The output channels layer2 contributes to, and from which of its unfolded channels.</summary>
-    public SparseChannelMix Layer2 { get; }
-    public SparseChannelMix Layer3 { get; }
+    public GroupedWindowMix Layer2 { get; }
+    public GroupedWindowMix Layer3 { get; }
 
     public static PaperEmbeddingPlan Create(int layer2Channels, int layer3Channels, int patchSize, int pretrainDimension, int targetDimension)
     {
@@ -48,7 +48,7 @@ internal sealed class PaperEmbeddingPlan
                 for (int e = from; e < to; e++) target[e] = target.GetValueOrDefault(e) + weight;
             }
         }
-        return new PaperEmbeddingPlan(layer2Channels, layer3Channels, SparseChannelMix.From(w2), SparseChannelMix.From(w3));
+        return new PaperEmbeddingPlan(layer2Channels, layer3Channels, GroupedWindowMix.From(w2, layer2Channels, patchSize), GroupedWindowMix.From(w3, layer3Channels, patchSize));
     }
 
     /// <summary>The inputs [start, end) that adaptive average pooling of <paramref name="inputs"/> values to <paramref name="outputs"/> averages for output <paramref name="i"/>.</summary>

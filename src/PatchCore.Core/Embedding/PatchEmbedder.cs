@@ -34,51 +34,34 @@ internal sealed class PatchEmbedder
     /// <summary>
     /// The paper's embedding computed as what it is, a fixed sparse linear map: unfolding, per-layer adaptive average
     /// pooling over channels and the final pooling over the stacked layers are all linear in the features, so every
-    /// output channel is a weighted sum of a few unfolded channels (<see cref="PaperEmbeddingPlan"/>). Bilinear
-    /// upsampling acts on each channel alone, so it commutes with that channel mixing: layer3's share is mixed at its
-    /// own 14x14 grid and only the mixed channels are upsampled. Equal to <see cref="EmbedPaperReference"/> to float
-    /// rounding; several times cheaper, because the unfolded layer3 is never upsampled and nothing is pooled per patch.
+    /// output channel is a weighted sum of a few unfolded channels (<see cref="PaperEmbeddingPlan"/>), and a weighted sum
+    /// of unfolded channels is a convolution of the layer itself (<see cref="GroupedWindowMix"/>). Bilinear upsampling
+    /// acts on each channel alone, so it commutes with that channel mixing: layer3's share is mixed at its own 14x14
+    /// grid and only the mixed channels are upsampled. Equal to <see cref="EmbedPaperReference"/> to float rounding;
+    /// many times cheaper, because nothing is unfolded, the unfolded layer3 is never upsampled and nothing is pooled
+    /// per patch.
     /// </summary>
     private Tensor EmbedPaper(Tensor layer2, Tensor layer3)
     {
         long b = layer2.shape[0], h2 = layer2.shape[2], w2 = layer2.shape[3];
         var plan = PlanFor((int)layer2.shape[1], (int)layer3.shape[1]);
         using var scope = NewDisposeScope();
-        // [B, L, D]; filled one image at a time (see EmbedPaperImage)
-        Tensor output = empty([b, h2 * w2, Options.TargetDimension], dtype: layer2.dtype, device: layer2.device);
-        for (long i = 0; i < b; i++)
+        // every output channel is the sum of its layer2 and layer3 shares, each layer's rows consecutive:
+        // [B, H2, W2, D], channel last like the backbone's maps and the result
+        Tensor output = zeros([b, h2, w2, Options.TargetDimension], dtype: layer2.dtype, device: layer2.device);
+        if (plan.Layer2.Rows > 0)
         {
-            using var image = NewDisposeScope();
-            output[i].copy_(EmbedPaperImage(plan, layer2.narrow(0, i, 1), layer3.narrow(0, i, 1)));
+            // [B, C2, H2, W2] -> [B, R2, H2, W2] -> [B, H2, W2, R2]
+            output.narrow(3, plan.Layer2.FirstRow, plan.Layer2.Rows).add_(plan.Layer2.Apply(layer2).permute(0, 2, 3, 1));
         }
-        return output.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// One image's share of <see cref="EmbedPaper"/>: layer2 [1, C2, H2, W2], layer3 [1, C3, H3, W3] -> [H2*W2, D]. Images
-    /// go through one at a time because every step is memory-bound: one image's unfolded features (about 5 MB for
-    /// resnet18 at 224x224) stay in cache, a batch's do not, and batch 8 measured slower per image than batch 1.
-    /// </summary>
-    private Tensor EmbedPaperImage(PaperEmbeddingPlan plan, Tensor layer2, Tensor layer3)
-    {
-        long h2 = layer2.shape[2], w2 = layer2.shape[3];
-        int p = Options.PatchSize, pad = p / 2;
-        // [1, C, H, W] -> unfold -> [1, C*p*p, H*W]
-        Tensor u2 = F.unfold(layer2, p, padding: pad, stride: 1);
-        Tensor u3 = F.unfold(layer3, p, padding: pad, stride: 1);
-        // [1, C2*p*p, L2] -> [1, R2, L2]; [1, C3*p*p, L3] -> [1, R3, L3] -> [1, R3, H3, W3] -> bilinear -> [1, R3, H2*W2]
-        // each output channel is the sum of its layer2 and layer3 shares: [1, D, L2]
-        Tensor output = zeros([1, Options.TargetDimension, h2 * w2], dtype: layer2.dtype, device: layer2.device);
-        if (plan.Layer2.Rows.Length > 0)
-            output.index_add_(1, plan.Layer2.RowsTensor(output.device), plan.Layer2.Apply(u2), 1);
-        if (plan.Layer3.Rows.Length > 0)
+        if (plan.Layer3.Rows > 0)
         {
-            Tensor m3 = plan.Layer3.Apply(u3).view(1, plan.Layer3.Rows.Length, layer3.shape[2], layer3.shape[3]);
-            m3 = F.interpolate(m3, [h2, w2], mode: InterpolationMode.Bilinear, align_corners: false).view(1, plan.Layer3.Rows.Length, h2 * w2);
-            output.index_add_(1, plan.Layer3.RowsTensor(output.device), m3, 1);
+            // [B, C3, H3, W3] -> [B, R3, H3, W3] -> bilinear -> [B, R3, H2, W2] -> [B, H2, W2, R3]
+            Tensor m3 = F.interpolate(plan.Layer3.Apply(layer3), [h2, w2], mode: InterpolationMode.Bilinear, align_corners: false);
+            output.narrow(3, plan.Layer3.FirstRow, plan.Layer3.Rows).add_(m3.permute(0, 2, 3, 1));
         }
-        // [1, D, L] -> [L, D]
-        return output[0].t();
+        // [B, H2, W2, D] -> [B, L, D]
+        return output.view(b, h2 * w2, Options.TargetDimension).MoveToOuterDisposeScope();
     }
 
     private PaperEmbeddingPlan PlanFor(int layer2Channels, int layer3Channels)
