@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PatchCore.Core;
+using PatchCore.Core.Native;
 
 namespace PatchCore.Cli;
 
@@ -7,6 +8,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        NativeHeap.KeepLargeBlocks(); // large native blocks (the backbone's activations) reused, not mapped afresh per batch
         var root = new RootCommand("patchcore: PatchCore anomaly detection (build banks from good images, update them, score images, evaluate on MVTec-layout data, keep bank versions). " + ExitCodes.HelpText)
         {
             BuildCommand.Create(),

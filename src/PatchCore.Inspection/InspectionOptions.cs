@@ -73,7 +73,7 @@ internal sealed class InspectionOptions
     /// <summary>
     /// Give the C allocator's free memory back to the system whenever the pipeline has drained, the newest part finished
     /// (malloc_trim, glibc only), so that resident memory comes back down after a burst; false keeps it for reuse (see
-    /// <see cref="Processing.NativeHeap"/>).
+    /// <see cref="PatchCore.Core.Native.NativeHeap"/>).
     /// </summary>
     public bool TrimNativeMemory { get; set; } = true;
     public int BankPollIntervalMs { get; set; } = 2000;

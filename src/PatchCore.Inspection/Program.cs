@@ -2,12 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using PatchCore.Core;
+using PatchCore.Core.Native;
 using PatchCore.Inspection;
 using PatchCore.Inspection.Processing;
 
 // Exit codes: 0 stopped cleanly (SIGTERM, Ctrl+C); 1 the worker failed while running; 2 it could not start
 // (bad configuration, unreadable folder, bad bank).
-NativeHeap.CapArenas(); // before the threads that allocate much exist
+// the C allocator, before the threads that allocate much exist: two arenas (one per stage that allocates much), and
+// large blocks kept for reuse (NativeHeap); what the pipeline frees goes back when it has drained (InspectionWorker)
+NativeHeap.CapArenas(2);
+NativeHeap.KeepLargeBlocks();
 try
 {
     using var host = InspectionHost.Build(args);

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PatchCore.Core.Native;
 using PatchCore.Inspection.Banks;
 using PatchCore.Inspection.Intake;
 using PatchCore.Inspection.Observability;
