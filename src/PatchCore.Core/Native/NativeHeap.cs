@@ -20,8 +20,8 @@ namespace PatchCore.Core.Native;
 /// core) and keeps what is freed in each, so resident memory climbs with every thread that ever scored or encoded.</item>
 /// <item><see cref="Trim"/>: gives the free pages of every arena back, for a long-running process between bursts.</item>
 /// </list>
-/// An environment that sets the allocator itself (<c>MALLOC_ARENA_MAX</c>, <c>MALLOC_MMAP_THRESHOLD_</c>,
-/// <c>MALLOC_TRIM_THRESHOLD_</c>, <c>GLIBC_TUNABLES</c>) is left as it is.
+/// A setting the environment makes itself (<c>MALLOC_ARENA_MAX</c>, <c>MALLOC_MMAP_THRESHOLD_</c>,
+/// <c>MALLOC_TRIM_THRESHOLD_</c>, or the same tunables named in <c>GLIBC_TUNABLES</c>) is left as it is.
 /// </summary>
 public static partial class NativeHeap
 {
@@ -40,7 +40,7 @@ public static partial class NativeHeap
     /// </summary>
     public static bool KeepLargeBlocks()
     {
-        if (!OperatingSystem.IsLinux() || SetByEnvironment("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")) return false;
+        if (!OperatingSystem.IsLinux() || SetByEnvironment(("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"), ("MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"))) return false;
         return MallOptOrFalse(MmapThresholdParameter, MmapThresholdBytes) && MallOptOrFalse(TrimThresholdParameter, TrimThresholdBytes);
     }
 
@@ -48,7 +48,7 @@ public static partial class NativeHeap
     public static bool CapArenas(int arenas)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(arenas, 1);
-        if (!OperatingSystem.IsLinux() || SetByEnvironment("MALLOC_ARENA_MAX")) return false;
+        if (!OperatingSystem.IsLinux() || SetByEnvironment(("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"))) return false;
         return MallOptOrFalse(ArenaMaxParameter, arenas);
     }
 
@@ -61,8 +61,12 @@ public static partial class NativeHeap
         catch (EntryPointNotFoundException) { return false; }
     }
 
-    private static bool SetByEnvironment(params string[] names) =>
-        Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is not null || names.Any(n => Environment.GetEnvironmentVariable(n) is not null);
+    /// <summary>Whether the environment sets any of these, as a variable of its own or as a tunable in GLIBC_TUNABLES.</summary>
+    private static bool SetByEnvironment(params (string Variable, string Tunable)[] settings)
+    {
+        string tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "";
+        return settings.Any(s => Environment.GetEnvironmentVariable(s.Variable) is not null || tunables.Contains(s.Tunable + "=", StringComparison.Ordinal));
+    }
 
     private static bool MallOptOrFalse(int parameter, int value)
     {

@@ -15,14 +15,23 @@ public class NativeHeapTests
     }
 
     [Theory]
-    [InlineData("MALLOC_MMAP_THRESHOLD_")]
-    [InlineData("MALLOC_TRIM_THRESHOLD_")]
-    [InlineData("GLIBC_TUNABLES")]
-    public void AnEnvironmentThatSetsTheThresholdsIsLeftAlone(string variable)
+    [InlineData("MALLOC_MMAP_THRESHOLD_", "1048576")]
+    [InlineData("MALLOC_TRIM_THRESHOLD_", "1048576")]
+    [InlineData("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1048576")]
+    [InlineData("GLIBC_TUNABLES", "glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=1048576")]
+    public void AnEnvironmentThatSetsTheThresholdsIsLeftAlone(string variable, string value)
     {
-        using (Set(variable, variable == "GLIBC_TUNABLES" ? "glibc.malloc.trim_threshold=1048576" : "1048576"))
+        using (Set(variable, value))
             Assert.False(NativeHeap.KeepLargeBlocks());
         if (OperatingSystem.IsLinux()) Assert.True(NativeHeap.KeepLargeBlocks());
+    }
+
+    [Fact]
+    public void TunablesThatDoNotNameTheThresholdsDoNotStopThem()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using (Set("GLIBC_TUNABLES", "glibc.malloc.arena_max=4"))
+            Assert.True(NativeHeap.KeepLargeBlocks());
     }
 
     [Theory]

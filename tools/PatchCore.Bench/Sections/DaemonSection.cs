@@ -85,9 +85,9 @@ internal sealed class DaemonSection : IBenchSection
         yield return ("defaults: arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
         // What configs/patchcore-inspection.service adds (the runtime reads the gen0 budget from the environment only).
         yield return ("defaults + the unit's gen0 32 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000" }, []);
-        // glibc's own behaviour: 8 arenas per core (16 here), its own mmap and trim thresholds, freed memory kept for
-        // reuse; the runtime's GC. A tunable in the environment makes the daemon leave glibc's settings alone.
-        yield return ("glibc and GC defaults: 16 arenas, its thresholds, no trim, conserve 0", new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.malloc.arena_max=16", ["DOTNET_GCConserveMemory"] = "0" }, ["--Inspection:TrimNativeMemory=false"]);
+        // glibc's own number of arenas (8 per core, 16 here), freed memory kept for reuse; the runtime's GC. The
+        // thresholds stay fixed: there is no environment that keeps glibc's own, moving ones (NativeHeap).
+        yield return ("16 arenas, no trim, GC conserve 0", new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "16", ["DOTNET_GCConserveMemory"] = "0" }, ["--Inspection:TrimNativeMemory=false"]);
     }
 
     private static BurstResult Burst(string root, string bank, string[] sources, int count, Dictionary<string, string> environment, string[] args)
