@@ -25,8 +25,8 @@ internal static class MachineInfo
             ("torch threads (intra-op)", torch.get_num_threads().ToString(CultureInfo.InvariantCulture)),
             ("FAISS threads (OpenMP)", FaissIndex.ThreadCount.ToString(CultureInfo.InvariantCulture)),
             ("torch device", device.ToString()),
-            ("C allocator (glibc)", Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is null && Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null
-                ? $"mmap threshold {NativeHeap.MmapThresholdBytes >> 20} MiB, trim threshold {NativeHeap.TrimThresholdBytes >> 20} MiB (NativeHeap.KeepLargeBlocks, as the hosts)" : "as the environment sets it"),
+            ("C allocator (glibc)", NativeHeap.LargeBlocksKept
+                ? $"mmap threshold {NativeHeap.MmapThresholdBytes >> 20} MiB, trim threshold {NativeHeap.TrimThresholdBytes >> 20} MiB (NativeHeap.KeepLargeBlocks, as the hosts)" : "its own thresholds, or the environment's"),
             ("runtime", $".NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, {RuntimeInformation.OSDescription}"),
             ("data", $"{settings.CategoryDir}"),
             ("sections", string.Join(", ", settings.Sections)),

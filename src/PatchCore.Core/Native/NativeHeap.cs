@@ -34,6 +34,9 @@ public static partial class NativeHeap
     /// <summary>Free memory at the top of a heap beyond this goes back to the system.</summary>
     public const int TrimThresholdBytes = 128 << 20;
 
+    /// <summary>Whether this process fixed the thresholds (<see cref="KeepLargeBlocks"/> returned true).</summary>
+    public static bool LargeBlocksKept { get; private set; }
+
     /// <summary>
     /// Fixes the mmap and trim thresholds (<see cref="MmapThresholdBytes"/>, <see cref="TrimThresholdBytes"/>) unless the
     /// environment sets them. True when both were set.
@@ -41,7 +44,9 @@ public static partial class NativeHeap
     public static bool KeepLargeBlocks()
     {
         if (!OperatingSystem.IsLinux() || SetByEnvironment(("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"), ("MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"))) return false;
-        return MallOptOrFalse(MmapThresholdParameter, MmapThresholdBytes) && MallOptOrFalse(TrimThresholdParameter, TrimThresholdBytes);
+        bool set = MallOptOrFalse(MmapThresholdParameter, MmapThresholdBytes) && MallOptOrFalse(TrimThresholdParameter, TrimThresholdBytes);
+        LargeBlocksKept |= set;
+        return set;
     }
 
     /// <summary>Caps glibc's arenas at <paramref name="arenas"/> unless the environment names a cap. True when set.</summary>

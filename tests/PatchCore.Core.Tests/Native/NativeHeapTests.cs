@@ -12,6 +12,7 @@ public class NativeHeapTests
     {
         if (!OperatingSystem.IsLinux()) return; // glibc's settings; nothing to set elsewhere
         Assert.True(NativeHeap.KeepLargeBlocks(), "glibc refused the mmap or trim threshold");
+        Assert.True(NativeHeap.LargeBlocksKept);
     }
 
     [Theory]
