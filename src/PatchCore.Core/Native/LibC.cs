@@ -36,6 +36,14 @@ internal static partial class LibC
         }
     }
 
+    /// <summary>mallopt(3): sets one of glibc's malloc parameters; 1 on success (<see cref="NativeHeap"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    internal static partial int MallOpt(int parameter, int value);
+
+    /// <summary>malloc_trim(3): returns free heap memory to the system; 1 when some was (<see cref="NativeHeap"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    internal static partial int MallocTrim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "fsync")]
     private static partial int Fsync(int fd);
 

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace PatchCore.Core.Native;
 
 /// <summary>
@@ -23,7 +21,7 @@ namespace PatchCore.Core.Native;
 /// A setting the environment makes itself (<c>MALLOC_ARENA_MAX</c>, <c>MALLOC_MMAP_THRESHOLD_</c>,
 /// <c>MALLOC_TRIM_THRESHOLD_</c>, or the same tunables named in <c>GLIBC_TUNABLES</c>) is left as it is.
 /// </summary>
-public static partial class NativeHeap
+public static class NativeHeap
 {
     private const int TrimThresholdParameter = -1; // M_TRIM_THRESHOLD (malloc.h)
     private const int MmapThresholdParameter = -3; // M_MMAP_THRESHOLD
@@ -61,7 +59,7 @@ public static partial class NativeHeap
     public static bool Trim()
     {
         if (!OperatingSystem.IsLinux()) return false;
-        try { return MallocTrim(0) != 0; }
+        try { return LibC.MallocTrim(0) != 0; }
         catch (DllNotFoundException) { return false; }
         catch (EntryPointNotFoundException) { return false; }
     }
@@ -75,14 +73,8 @@ public static partial class NativeHeap
 
     private static bool MallOptOrFalse(int parameter, int value)
     {
-        try { return MallOpt(parameter, value) == 1; }
+        try { return LibC.MallOpt(parameter, value) == 1; }
         catch (DllNotFoundException) { return false; }
         catch (EntryPointNotFoundException) { return false; } // not glibc (musl has neither arenas nor these thresholds)
     }
-
-    [LibraryImport("libc", EntryPoint = "mallopt")]
-    private static partial int MallOpt(int parameter, int value);
-
-    [LibraryImport("libc", EntryPoint = "malloc_trim")]
-    private static partial int MallocTrim(nuint pad);
 }
