@@ -84,11 +84,15 @@ internal sealed class ProjectedBank
     /// <summary>Drops the bank's coarse rows (for a caller that keeps its own copy in another order); the refined ones stay.</summary>
     public void ForgetCoarseRows() => Bank = Bank.WithoutCoarse();
 
-    /// <summary>Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths.</summary>
-    public ProjectedRows Project(ReadOnlySpan<float> x, int n)
+    /// <summary>
+    /// Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths. With <paramref name="reuse"/>
+    /// (rows this bank projected before, holding at least n), its arrays are overwritten and it is returned: a search
+    /// projects every query chunk, and fresh arrays cost first-touch page faults each time.
+    /// </summary>
+    public ProjectedRows Project(ReadOnlySpan<float> x, int n, ProjectedRows? reuse = null)
     {
         int d1 = CoarseDim, d2 = RefinedDim, dim = Dimension;
-        var rows = new ProjectedRows(n, d1, d2);
+        var rows = reuse is not null && reuse.Fits(n, d1, d2) ? reuse : new ProjectedRows(n, d1, d2);
         NativeLinearAlgebra.MultiplyTransposed(x, _components, rows.Refined, n, d2, dim);   // [n, D] . [d2, D]^T -> [n, d2]
         float max = 0;
         for (int i = 0; i < n; i++)

@@ -25,6 +25,7 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
     private readonly long _workBudgetBytes;
     private ProjectedBank? _projected;
     private float[] _block = [];
+    private ProjectedRows? _queryProjection;
     private long _exact, _refined;
     private (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) _times;
 
@@ -68,6 +69,7 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
     {
         _projected = null;
         _block = [];
+        _queryProjection = null;
     }
 
     private protected override void BeginSearch()
@@ -91,14 +93,13 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
         (int)Math.Clamp(Math.Min(budgetBytes / 2, MaxBlockBytes) / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
 
     // Orchestration of one query chunk: project the queries, then per bank block one sgemm and one pass per query row.
-    private protected override void SearchChunk(ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    private protected override void SearchChunk(float[] query, int rows, int k, Span<float> distances, Span<long> labels)
     {
         ProjectedBank bank = _projected!;
         int d = bank.CoarseDim, dim = Dimension;
         long start = Stopwatch.GetTimestamp();
-        ProjectedRows projected = bank.Project(queries, rows);
+        ProjectedRows projected = _queryProjection = bank.Project(query.AsSpan(0, rows * dim), rows, reuse: _queryProjection);
         _times.Projection += Stopwatch.GetElapsedTime(start);
-        float[] query = queries.ToArray();
         float[] bestD = distances.ToArray();   // [rows, k], ascending per row
         long[] bestL = labels.ToArray();
         var found = new int[rows];

@@ -15,6 +15,8 @@ namespace PatchCore.Core.Search;
 internal sealed class ProjectedIvfIndex : ProjectedIndexBase
 {
     private Lists? _lists;
+    private ProjectedRows? _queryProjection;
+    private float[] _centroidScores = [];
     private long _exact, _scanned;
 
     public ProjectedIvfIndex(int dimension, ProjectedIvfOptions? options = null)
@@ -46,7 +48,12 @@ internal sealed class ProjectedIvfIndex : ProjectedIndexBase
 
     private protected override void EnsureFit() => _lists ??= Lists.Build(Vectors, (int)Count, Dimension, Options);
 
-    private protected override void DropFit() => _lists = null;
+    private protected override void DropFit()
+    {
+        _lists = null;
+        _queryProjection = null;
+        _centroidScores = [];
+    }
 
     private protected override void BeginSearch() => _exact = _scanned = 0;
 
@@ -57,16 +64,16 @@ internal sealed class ProjectedIvfIndex : ProjectedIndexBase
     }
 
     // Orchestration of one query chunk: project, pick lists (one sgemm against the centroids), scan, re-rank.
-    private protected override void SearchChunk(ReadOnlySpan<float> queries, int rows, int k, Span<float> distances, Span<long> labels)
+    private protected override void SearchChunk(float[] query, int rows, int k, Span<float> distances, Span<long> labels)
     {
         Lists lists = _lists!;
         var projection = lists.Projection;
         int d = projection.CoarseDim, dim = Dimension, listCount = lists.CentroidNorms.Length;
-        ProjectedRows q = projection.Project(queries, rows);
-        var centroidScores = new float[rows * listCount];
+        ProjectedRows q = _queryProjection = projection.Project(query.AsSpan(0, rows * dim), rows, reuse: _queryProjection);
+        if (_centroidScores.Length < rows * listCount) _centroidScores = new float[rows * listCount];
+        float[] centroidScores = _centroidScores;
         // [rows, d] . [L, d]^T -> [rows, L]: -2 p_q . c, plus ||c||^2 below, ranks the centroids by distance
         NativeLinearAlgebra.MultiplyTransposed(q.Coarse, lists.Centroids, centroidScores, rows, listCount, d, alpha: -2f);
-        float[] query = queries.ToArray();
         float[] bestD = distances.ToArray();
         long[] bestL = labels.ToArray();
         var scannedCounts = new long[rows];

@@ -26,6 +26,10 @@ internal sealed class ProjectedRows
         MaxCentredNorm = other.MaxCentredNorm;
     }
 
+    /// <summary>Whether these arrays can hold n rows of these widths (the first n are then the rows; the rest is stale).</summary>
+    public bool Fits(int n, int coarseDim, int refinedDim) =>
+        n <= CentredNorms.Length && Coarse.Length == (long)CentredNorms.Length * coarseDim && Refined.Length == (long)CentredNorms.Length * refinedDim;
+
     /// <summary>The same rows without their coarse coordinates.</summary>
     public ProjectedRows WithoutCoarse() => new(this);
 

@@ -135,6 +135,33 @@ public class ProjectedFlatIndexTests
     }
 
     [Fact]
+    public void EachSearchAnswersAsAFreshIndexWouldThoughTheIndexReusesItsQueryBuffers()
+    {
+        // A large search (two chunks), a small one, then a mid-sized one of other queries: the buffers the index keeps
+        // from the larger searches must not leak stale rows (or their norms) into the smaller ones.
+        var (bank, queries, dim) = Make(Data.LowRank, bankRows: 900, queryRows: 1100);
+        float[] far = queries.Select(v => v * 3f).ToArray();   // the first search's rows differ from the later ones everywhere
+        int[] sizes = [1100, 7, 300];
+        using var flat = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = 12, RefinedDim = 24 });
+        using var ivf = ProjectedIvfIndex.Over(bank, dim, new ProjectedIvfOptions { ProjectionDim = 12, Lists = 16, Probes = 3, Candidates = 8 });
+        for (int round = 0; round < sizes.Length; round++)
+        {
+            float[] q = (round == 0 ? far : queries).AsSpan(0, sizes[round] * dim).ToArray();
+            using var freshFlat = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = 12, RefinedDim = 24 });
+            using var freshIvf = ProjectedIvfIndex.Over(bank, dim, new ProjectedIvfOptions { ProjectionDim = 12, Lists = 16, Probes = 3, Candidates = 8 });
+            var (fd, fl) = FaissIndexTests.Search(flat, q, 2);
+            var (rd, rl) = FaissIndexTests.Search(freshFlat, q, 2);
+            Assert.Equal(rd, fd);
+            Assert.Equal(rl, fl);
+            Assert.Equal(freshFlat.ExactDistancesPerQuery, flat.ExactDistancesPerQuery);
+            var (id, il) = FaissIndexTests.Search(ivf, q, 2);
+            var (jd, jl) = FaissIndexTests.Search(freshIvf, q, 2);
+            Assert.Equal(jd, id);
+            Assert.Equal(jl, il);
+        }
+    }
+
+    [Fact]
     public void VectorsAddedAfterASearchAreFoundAndLabelsContinue()
     {
         var (bank, queries, dim) = Make(Data.Clustered, bankRows: 600, queryRows: 100);
