@@ -134,13 +134,13 @@ internal sealed class ProjectedBank
     /// <summary>
     /// Turns one row of a block product g[j] = -2 p_q . p_y(j) into coarse lower bounds in place,
     /// g[j] = max(0, g[j] + ||p_q||^2 + ||p_y||^2) + (r_q - r_y)^2, and in the same pass collects the <paramref name="m"/>
-    /// smallest: positions and values, ascending. Returns how many were collected (min(m, length)).
+    /// smallest: positions and values, ascending (none when m is 0). Returns how many were collected (min(m, length)).
     /// </summary>
     public static int LowerBoundsAndSmallest(Span<float> g, float queryNorm, float queryResidual, ReadOnlySpan<float> bankNorms, ReadOnlySpan<float> bankResiduals,
         int m, Span<int> positions, Span<float> smallest)
     {
         int n = g.Length, j = 0, count = 0;
-        float worst = float.PositiveInfinity;
+        float worst = m > 0 ? float.PositiveInfinity : float.NegativeInfinity;
         ref float gr = ref MemoryMarshal.GetReference(g);
         ref float nr = ref MemoryMarshal.GetReference(bankNorms);
         ref float rr = ref MemoryMarshal.GetReference(bankResiduals);

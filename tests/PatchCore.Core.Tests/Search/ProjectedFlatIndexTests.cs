@@ -218,7 +218,10 @@ public class ProjectedFlatIndexTests
     [Fact]
     public void BlocksStayWithinTheBudget()
     {
-        Assert.Equal(16_385, ProjectedFlatIndex.BlockRows(1L << 30, 784, 16_385));        // the whole bottle bank in one block
+        Assert.Equal(2_000, ProjectedFlatIndex.BlockRows(1L << 30, 784, 2_000));          // a small bank in one block
+        int capped = ProjectedFlatIndex.BlockRows(1L << 30, 784, 16_385);                  // a large budget: the block is capped
+        Assert.True(capped < 16_385 && 784L * capped * sizeof(float) <= ProjectedFlatIndex.MaxBlockBytes, $"{capped} rows");
+        Assert.Equal(1_024, ProjectedFlatIndex.BlockRows(1L << 20, 1024, 16_385));        // never fewer than 1,024 rows
         int rows = ProjectedFlatIndex.BlockRows(64L << 20, 784, 1_000_000);
         Assert.True(rows < 1_000_000 && 784L * rows * sizeof(float) <= 32L << 20, $"{rows} rows");
     }
