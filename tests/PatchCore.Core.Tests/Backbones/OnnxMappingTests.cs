@@ -78,5 +78,12 @@ public partial class OnnxMappingTests
         Assert.Equal(Preprocessing.PackagedResNet18, extractor.Preprocessing);
         Assert.Equal((128, 256), (extractor.Layer2Channels, extractor.Layer3Channels));
         Assert.Contains("ResNet18.onnx", extractor.WeightsDescription);
+
+        // layer4 and fc never run: their random weights are released; the stem..layer3 keep every loaded value.
+        var sizes = extractor.Model.named_parameters().Select(p => (p.name, p.parameter.numel()))
+            .Concat(extractor.Model.named_buffers().Select(b => (b.name, b.buffer.numel()))).ToDictionary(p => p.name, p => p.Item2);
+        Assert.All(sizes.Where(p => p.Key.StartsWith("layer4.") || p.Key.StartsWith("fc.")), p => Assert.Equal(0, p.Value));
+        Assert.Equal(2_782_784, sizes.Where(p => StateDictTransfer.IsLoaded(p.Key) && !p.Key.EndsWith("num_batches_tracked")).Sum(p => p.Value)
+            - sizes.Where(p => p.Key.Contains("running_")).Sum(p => p.Value));
     }
 }
