@@ -9,7 +9,9 @@ internal static class WorkSizing
     /// <summary>
     /// Most images per backbone batch on the CPU. Measured on 2 cores (resnet18, 224x224, bottle build), batches of
     /// 1, 2, 4, 8 and 16 images embed at the same speed within noise (batch 1 was often the fastest), while every
-    /// image in a batch adds about 45 MB of transient activations and unfolded patches.
+    /// image in a batch adds about 45 MB of transient activations and unfolded patches. (Measured before the embedding
+    /// became a grouped convolution and the backbone freed each stage's activations: batch 8 is now a little faster
+    /// per image than batch 4, see the benchmark's backbone section, and an image costs less memory; the cap stays.)
     /// </summary>
     public const int MaxCpuBatch = 4;
 
