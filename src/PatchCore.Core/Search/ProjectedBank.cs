@@ -82,7 +82,10 @@ internal sealed class ProjectedBank
     }
 
     /// <summary>Drops the bank's coarse rows (for a caller that keeps its own copy in another order); the refined ones stay.</summary>
-    public void ForgetCoarseRows() => Bank = Bank.WithoutCoarse();
+    public void ForgetCoarseRows() => Bank = Bank.Without(coarse: true, refined: false);
+
+    /// <summary>Drops the bank's coarse and refined rows (for a caller that keeps its own copies); norms stay.</summary>
+    public void ForgetRows() => Bank = Bank.Without(coarse: true, refined: true);
 
     /// <summary>
     /// Projects rows x [n, D]: coarse and refined coordinates, norms and residual lengths. With <paramref name="reuse"/>

@@ -1,49 +1,52 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using PatchCore.Core.Devices;
 using PatchCore.Core.Sampling;
 using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Search;
 
 /// <summary>
-/// Flat (brute-force) k-nearest-neighbour search that skips most of the arithmetic: per block of queries x bank rows,
-/// one sgemm in the space of the bank's first principal components gives a lower bound on every squared distance
-/// (<see cref="ProjectedBank"/>); the best-bounded rows get an exact distance, and so does every row whose bounds
-/// (the coarse one, then a refined one) do not exceed the k-th best distance found so far. The result is then the exhaustive search's, with
-/// distances computed directly as sums of squared differences (FAISS Flat computes them as ||x||^2 - 2xy + ||y||^2).
+/// Exact k-nearest-neighbour search that skips most of the arithmetic. The bank's rows are projected onto their first
+/// principal components (<see cref="ProjectedBank"/>) and split into k-means lists there (<see cref="ListedBank"/>).
+/// Queries are searched in groups of <see cref="GroupRows"/> consecutive rows (neighbouring patches of one image, which
+/// mostly need the same lists). Each query first scans the list with the nearest centroid, its rows in ascending
+/// order of their coarse bound, which sets its pruning limit (the k-th best exact distance); the group then visits the
+/// other lists in ascending order of their smallest ball bound, and for every query whose limit the ball bound does
+/// not exceed, computes the coarse bounds of the list's rows 16 at a time; a row the coarse bound lets through gets
+/// the refined bound, and a row that passes both an exact distance. Everything skipped has a lower bound above the
+/// limit (within a slack for rounding, <see cref="ProjectedBank.SlackRelative"/>), so the result is the exhaustive
+/// search's, with distances computed directly as sums of squared differences (FAISS Flat computes them as
+/// ||x||^2 - 2xy + ||y||^2). The lists only decide the speed.
 ///
 /// The bank's vectors are held as given (an array passed to <see cref="Over"/> is shared, not copied). The projection
-/// is fitted at the first search after vectors are added (<see cref="ProjectedIndexBase"/>). Distances are squared L2.
-/// Calls are serialised.
+/// and lists are fitted at the first search after vectors are added (<see cref="ProjectedIndexBase"/>). Distances are
+/// squared L2. Calls are serialised.
 /// </summary>
 internal sealed class ProjectedFlatIndex : ProjectedIndexBase
 {
-    private readonly long _workBudgetBytes;
-    private ProjectedBank? _projected;
-    private float[] _block = [];
+    /// <summary>Queries searched together; at most 32 (a bit mask of them is a uint).</summary>
+    internal const int GroupRows = 16;
+
+    private ListedBank? _listed;
     private ProjectedRows? _queryProjection;
+    private float[] _crossTerms = [];
     private long _exact, _refined;
     private (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) _times;
 
-    public ProjectedFlatIndex(int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
+    public ProjectedFlatIndex(int dimension, ProjectedSearchOptions? options = null)
         : base(dimension)
     {
-        if (workBudgetBytes is < 1)
-            throw new ArgumentOutOfRangeException(nameof(workBudgetBytes), workBudgetBytes, "The work budget must be positive.");
         options ??= ProjectedSearchOptions.ExactDefault;
         options.Validate();
         Options = options;
-        _workBudgetBytes = workBudgetBytes ?? ComputeDevice.DefaultWorkBudgetBytes(TorchSharp.torch.CPU);
     }
 
     /// <summary>An index over <paramref name="vectors"/> [n, dimension], sharing the array (it must not change afterwards).</summary>
-    public static ProjectedFlatIndex Over(float[] vectors, int dimension, ProjectedSearchOptions? options = null, long? workBudgetBytes = null)
+    public static ProjectedFlatIndex Over(float[] vectors, int dimension, ProjectedSearchOptions? options = null)
     {
-        var index = new ProjectedFlatIndex(dimension, options, workBudgetBytes);
+        var index = new ProjectedFlatIndex(dimension, options);
         index.Share(vectors);
         return index;
     }
@@ -51,7 +54,10 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
     public ProjectedSearchOptions Options { get; }
 
     /// <summary>Share of the bank's variance the projection keeps (NaN before the first search).</summary>
-    public double ExplainedVariance => _projected?.ExplainedVariance ?? double.NaN;
+    public double ExplainedVariance => _listed?.Projection.ExplainedVariance ?? double.NaN;
+
+    /// <summary>Lists the bank is split into (0 before the first search).</summary>
+    public int ListCount => _listed?.ListCount ?? 0;
 
     /// <summary>Exact distances computed per query in the last search (the rest were pruned by their bounds).</summary>
     public double ExactDistancesPerQuery { get; private set; }
@@ -59,17 +65,18 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
     /// <summary>Refined bounds computed per query in the last search.</summary>
     public double RefinedBoundsPerQuery { get; private set; }
 
-    /// <summary>Where the last search spent its time: projecting the queries, the sgemm of the coarse bounds, and the per-row passes (bounds, shortlist, refined bounds, exact distances).</summary>
+    /// <summary>Where the last search spent its time: projecting the queries, the sgemm against the list centroids, and the list scans (bounds and exact distances).</summary>
     public (TimeSpan Projection, TimeSpan Gemm, TimeSpan Rows) LastTimes { get; private set; }
 
     private protected override void EnsureFit() =>
-        _projected ??= ProjectedBank.Fit(Vectors, (int)Count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows);
+        _listed ??= ListedBank.Build(ProjectedBank.Fit(Vectors, (int)Count, Dimension, Options.ProjectionDim, Options.RefinedDim, Options.SampleRows),
+            Options.ListsFor(Count), Options.Seed);
 
     private protected override void DropFit()
     {
-        _projected = null;
-        _block = [];
+        _listed = null;
         _queryProjection = null;
+        _crossTerms = [];
     }
 
     private protected override void BeginSearch()
@@ -85,143 +92,198 @@ internal sealed class ProjectedFlatIndex : ProjectedIndexBase
         LastTimes = _times;
     }
 
-    /// <summary>
-    /// Largest block product, whatever the budget. The index keeps its block between searches, so this is memory the
-    /// process holds; since only a row's first block seeds its threshold, smaller blocks cost no extra exact distances
-    /// (the bottle bank, 16,385 rows, at batch 8: 4, 16 and 128 MiB blocks searched equally fast within the noise).
-    /// </summary>
-    internal const long MaxBlockBytes = 8L << 20;
-
-    /// <summary>Bank rows per block product for <paramref name="queryRows"/> queries: [queryRows, bankRows] floats within half the work budget and <see cref="MaxBlockBytes"/>.</summary>
-    internal static int BlockRows(long budgetBytes, int queryRows, long bankCount) =>
-        (int)Math.Clamp(Math.Min(budgetBytes / 2, MaxBlockBytes) / (sizeof(float) * (long)queryRows), Math.Min(1024, bankCount), Math.Min(bankCount, int.MaxValue / Math.Max(1, queryRows)));
-
-    // Orchestration of one query chunk: project the queries, then per bank block one sgemm and one pass per query row.
+    // Orchestration of one query chunk: project the queries, one sgemm against the centroids, then the groups in parallel.
     private protected override void SearchChunk(float[] query, int rows, int k, Span<float> distances, Span<long> labels)
     {
-        ProjectedBank bank = _projected!;
-        int d = bank.CoarseDim, dim = Dimension;
+        ListedBank listed = _listed!;
+        int lists = listed.ListCount;
         long start = Stopwatch.GetTimestamp();
-        ProjectedRows projected = _queryProjection = bank.Project(query.AsSpan(0, rows * dim), rows, reuse: _queryProjection);
-        _times.Projection += Stopwatch.GetElapsedTime(start);
+        ProjectedRows projected = _queryProjection = listed.Projection.Project(query.AsSpan(0, rows * Dimension), rows, reuse: _queryProjection);
+        long gemmStart = Stopwatch.GetTimestamp();
+        _times.Projection += Stopwatch.GetElapsedTime(start, gemmStart);
+        if (_crossTerms.Length < rows * lists) _crossTerms = new float[rows * lists];
+        // [rows, d1] . [L, d1]^T -> [rows, L], scaled by -2: the cross term of ||p_q - mu_c||^2
+        NativeLinearAlgebra.MultiplyTransposed(projected.Coarse, listed.Centroids, _crossTerms, rows, lists, listed.Projection.CoarseDim, alpha: -2f);
+        long rowsStart = Stopwatch.GetTimestamp();
+        _times.Gemm += Stopwatch.GetElapsedTime(gemmStart, rowsStart);
+
         float[] bestD = distances.ToArray();   // [rows, k], ascending per row
         long[] bestL = labels.ToArray();
-        var found = new int[rows];
-        var exactCounts = new long[rows];
-        var refinedCounts = new long[rows];
-        int blockRows = BlockRows(_workBudgetBytes, rows, Count);
-        if (_block.Length < (long)rows * blockRows) _block = new float[(long)rows * blockRows];
-        int m = Math.Max(Options.Candidates, k);
-        bool refine = bank.RefinedDim > bank.CoarseDim;
-
-        for (long b0 = 0; b0 < Count; b0 += blockRows)
-        {
-            int bn = (int)Math.Min(blockRows, Count - b0);
-            // [rows, d] . [bn, d]^T -> [rows, bn], scaled by -2: the cross term of ||p_q - p_y||^2
-            long gemmStart = Stopwatch.GetTimestamp();
-            NativeLinearAlgebra.MultiplyTransposed(projected.Coarse, bank.Bank.Coarse.AsSpan((int)(b0 * d), bn * d), _block, rows, bn, d, alpha: -2f);
-            long rowsStart = Stopwatch.GetTimestamp();
-            _times.Gemm += Stopwatch.GetElapsedTime(gemmStart, rowsStart);
-            float[] block = _block;
-            Parallel.ForEach(Partitioner.Create(0, rows, Math.Max(1, rows / (4 * Environment.ProcessorCount))), range =>
+        var chunk = new Chunk(listed, projected, _crossTerms, query, Vectors, Dimension, k, bestD, bestL);
+        int groups = (rows + GroupRows - 1) / GroupRows;
+        long exact = 0, refined = 0;
+        Parallel.ForEach(Partitioner.Create(0, groups, Math.Max(1, groups / (4 * Environment.ProcessorCount))),
+            () => new GroupSearch(chunk),
+            (range, _, search) =>
             {
-                Span<int> positions = stackalloc int[m];
-                Span<float> smallest = stackalloc float[m];
-                for (int i = range.Item1; i < range.Item2; i++)
-                {
-                    Span<float> bounds = block.AsSpan(i * bn, bn);
-                    // The shortlist only seeds the pruning threshold: once a row has its k, later blocks need none.
-                    int shortlist = ProjectedBank.LowerBoundsAndSmallest(bounds, projected.CoarseNorms[i], projected.CoarseResiduals[i],
-                        bank.Bank.CoarseNorms.AsSpan((int)b0, bn), bank.Bank.CoarseResiduals.AsSpan((int)b0, bn), found[i] < k ? m : 0, positions, smallest);
-                    var row = new RowSearch(query.AsSpan(i * dim, dim), Vectors, dim, b0, k, bestD.AsSpan(i * k, k), bestL.AsSpan(i * k, k), found[i]);
-                    for (int c = 0; c < shortlist; c++) row.Check(positions[c]);
-                    row.CheckSurvivors(bounds, bank.Slack(projected, i), positions[..shortlist], refine ? (bank, projected, i) : null);
-                    found[i] = row.Found;
-                    exactCounts[i] += row.ExactCount;
-                    refinedCounts[i] += row.RefinedCount;
-                }
+                for (int g = range.Item1; g < range.Item2; g++) search.Run(g * GroupRows, Math.Min(GroupRows, rows - g * GroupRows));
+                return search;
+            },
+            search =>
+            {
+                Interlocked.Add(ref exact, search.ExactCount);
+                Interlocked.Add(ref refined, search.RefinedCount);
             });
-            _times.Rows += Stopwatch.GetElapsedTime(rowsStart);
-        }
+        _times.Rows += Stopwatch.GetElapsedTime(rowsStart);
         bestD.CopyTo(distances);
         bestL.CopyTo(labels);
-        _exact += exactCounts.Sum();
-        _refined += refinedCounts.Sum();
+        _exact += exact;
+        _refined += refined;
     }
 
-    /// <summary>One query's k best against one bank block: exact distances and the survivor scan.</summary>
-    private ref struct RowSearch
-    {
-        private readonly ReadOnlySpan<float> _query;
-        private readonly float[] _vectors;
-        private readonly int _dimension;
-        private readonly long _blockStart;
-        private readonly int _k;
-        private readonly Span<float> _bestD;
-        private readonly Span<long> _bestL;
+    /// <summary>What every group of one chunk reads: the lists, the projected queries and their cross terms [rows, L], the raw rows, and the results [rows, k] it writes.</summary>
+    private sealed record Chunk(ListedBank Listed, ProjectedRows Queries, float[] CrossTerms, float[] Query, float[] Vectors, int Dimension, int K, float[] BestD, long[] BestL);
 
-        public RowSearch(ReadOnlySpan<float> query, float[] vectors, int dimension, long blockStart, int k, Span<float> bestD, Span<long> bestL, int found)
+    /// <summary>One thread's search of groups of queries, with its scratch buffers.</summary>
+    private sealed class GroupSearch
+    {
+        private readonly Chunk _c;
+        private readonly int _lists, _coarseDim;
+        private readonly float[] _balls;      // [GroupRows, L]: ball bound of each list for each query of the group
+        private readonly float[] _listKeys;   // [L]: smallest ball bound over the group, sorted with _listOrder
+        private readonly int[] _listOrder;    // [L]
+        private readonly float[] _seedBounds; // [longest list]: coarse bounds of a query's seed list, sorted with _seedSlots
+        private readonly int[] _seedSlots;
+        private readonly float[] _lanes = new float[ListedBank.PanelRows];
+        private readonly int[] _found = new int[GroupRows];
+        private readonly int[] _seeds = new int[GroupRows];
+        private readonly float[] _slack = new float[GroupRows];
+        private int _first;
+
+        public GroupSearch(Chunk chunk)
         {
-            _query = query;
-            _vectors = vectors;
-            _dimension = dimension;
-            _blockStart = blockStart;
-            _k = k;
-            _bestD = bestD;
-            _bestL = bestL;
-            Found = found;
+            _c = chunk;
+            _lists = chunk.Listed.ListCount;
+            _coarseDim = chunk.Listed.Projection.CoarseDim;
+            _balls = new float[GroupRows * _lists];
+            _listKeys = new float[_lists];
+            _listOrder = new int[_lists];
+            int longest = chunk.Listed.MaxListSlots;
+            _seedBounds = new float[longest];
+            _seedSlots = new int[longest];
         }
 
-        public int Found;
         public long ExactCount;
         public long RefinedCount;
 
-        /// <summary>Exact squared distance to block row <paramref name="position"/>, kept if among the k best.</summary>
-        public void Check(int position)
+        /// <summary>Searches query rows first .. first + count (count at most <see cref="GroupRows"/>).</summary>
+        public void Run(int first, int count)
         {
-            long label = _blockStart + position;
-            float distance = ProjectedDistance.Distance(_query, _vectors.AsSpan((int)(label * _dimension), _dimension));
-            ExactCount++;
-            ProjectedBank.Insert(distance * distance, label, _k, ref Found, _bestL, _bestD);
+            ListedBank listed = _c.Listed;
+            ProjectedRows q = _c.Queries;
+            _first = first;
+            for (int g = 0; g < count; g++)
+            {
+                int i = first + g;
+                _found[g] = 0;
+                _slack[g] = listed.Projection.Slack(q, i);
+                ReadOnlySpan<float> cross = _c.CrossTerms.AsSpan(i * _lists, _lists);
+                Span<float> balls = _balls.AsSpan(g * _lists, _lists);
+                int seed = -1;
+                float nearest = float.PositiveInfinity;
+                for (int c = 0; c < _lists; c++)
+                {
+                    balls[c] = listed.BallBound(c, cross[c], q.CoarseNorms[i], q.CoarseResiduals[i]);
+                    float centre = cross[c] + listed.CentroidNorms[c];
+                    if (listed.Rows[c] > 0 && centre < nearest) (seed, nearest) = (c, centre);
+                }
+                _seeds[g] = seed;
+                SearchSeed(g, seed);
+            }
+
+            // The other lists, nearest first for the group as a whole.
+            for (int c = 0; c < _lists; c++)
+            {
+                float smallest = float.PositiveInfinity;
+                for (int g = 0; g < count; g++) smallest = MathF.Min(smallest, _balls[g * _lists + c]);
+                _listKeys[c] = smallest;
+                _listOrder[c] = c;
+            }
+            _listKeys.AsSpan().Sort(_listOrder.AsSpan());
+            for (int t = 0; t < _lists; t++)
+            {
+                int list = _listOrder[t];
+                float widest = float.NegativeInfinity;
+                uint wanting = 0;
+                for (int g = 0; g < count; g++)
+                {
+                    float limit = Limit(g);
+                    widest = MathF.Max(widest, limit);
+                    if (_seeds[g] != list && _balls[g * _lists + list] <= limit) wanting |= 1u << g;
+                }
+                // Sorted: no later list can have a ball bound within any query's limit, and limits only shrink.
+                if (_listKeys[t] > widest) break;
+                if (wanting != 0) SearchList(list, wanting);
+            }
         }
 
-        /// <summary>Checks every row whose bound does not exceed the k-th best distance (plus slack), skipping those already checked.</summary>
-        public void CheckSurvivors(ReadOnlySpan<float> bounds, float slack, scoped ReadOnlySpan<int> done, (ProjectedBank Bank, ProjectedRows Queries, int Row)? refine)
+        /// <summary>Group query <paramref name="g"/>'s first list: every row in ascending bound order until a bound exceeds the limit.</summary>
+        private void SearchSeed(int g, int list)
         {
-            float limit = Limit(slack);
-            int n = bounds.Length, j = 0;
-            ref float br = ref MemoryMarshal.GetReference(bounds);
-            if (Vector256.IsHardwareAccelerated)
+            ListedBank listed = _c.Listed;
+            ProjectedRows q = _c.Queries;
+            int i = _first + g;
+            ReadOnlySpan<float> coarse = q.Coarse.AsSpan(i * _coarseDim, _coarseDim);
+            int n = 0;
+            for (int panel = listed.PanelStarts[list]; panel < listed.PanelStarts[list + 1]; panel++)
             {
-                for (; j + 8 <= n; j += 8)
+                listed.PanelBounds(coarse, q.CoarseNorms[i], q.CoarseResiduals[i], panel).CopyTo(_lanes);
+                uint valid = listed.ValidLanes(list, panel);
+                while (valid != 0)
                 {
-                    uint hits = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref br, (nuint)j), Vector256.Create(limit)).ExtractMostSignificantBits();
+                    int lane = BitOperations.TrailingZeroCount(valid);
+                    valid &= valid - 1;
+                    _seedBounds[n] = _lanes[lane];
+                    _seedSlots[n++] = panel * ListedBank.PanelRows + lane;
+                }
+            }
+            _seedBounds.AsSpan(0, n).Sort(_seedSlots.AsSpan(0, n));
+            for (int t = 0; t < n && _seedBounds[t] <= Limit(g); t++) Check(g, _seedSlots[t]);
+        }
+
+        /// <summary>One list for the group queries in the mask <paramref name="wanting"/>, panel by panel (each panel read once for all of them).</summary>
+        private void SearchList(int list, uint wanting)
+        {
+            ListedBank listed = _c.Listed;
+            ProjectedRows q = _c.Queries;
+            for (int panel = listed.PanelStarts[list]; panel < listed.PanelStarts[list + 1]; panel++)
+            {
+                uint valid = listed.ValidLanes(list, panel);
+                for (uint left = wanting; left != 0; left &= left - 1)
+                {
+                    int g = BitOperations.TrailingZeroCount(left);
+                    float limit = Limit(g);
+                    if (_balls[g * _lists + list] > limit) continue;   // the limit shrank since the list was chosen
+                    int i = _first + g;
+                    var bounds = listed.PanelBounds(q.Coarse.AsSpan(i * _coarseDim, _coarseDim), q.CoarseNorms[i], q.CoarseResiduals[i], panel);
+                    uint hits = (uint)Vector512.LessThanOrEqual(bounds, Vector512.Create(limit)).ExtractMostSignificantBits() & valid;
                     while (hits != 0)
                     {
-                        int at = j + BitOperations.TrailingZeroCount(hits);
+                        int lane = BitOperations.TrailingZeroCount(hits);
                         hits &= hits - 1;
-                        if (bounds[at] > limit || done.Contains(at) || RefinedRulesOut(refine, at, limit)) continue;
-                        Check(at);
-                        limit = Limit(slack);
+                        if (bounds.GetElement(lane) <= Limit(g)) Check(g, panel * ListedBank.PanelRows + lane);
                     }
                 }
             }
-            for (; j < n; j++)
-            {
-                if (bounds[j] > limit || done.Contains(j) || RefinedRulesOut(refine, j, limit)) continue;
-                Check(j);
-                limit = Limit(slack);
-            }
         }
 
-        /// <summary>Whether the refined bound of block row <paramref name="position"/> already exceeds the limit.</summary>
-        private bool RefinedRulesOut((ProjectedBank Bank, ProjectedRows Queries, int Row)? refine, int position, float limit)
+        /// <summary>A slot the coarse bound let through: the refined bound (once the query has k), then the exact distance.</summary>
+        private void Check(int g, int slot)
         {
-            if (refine is not { } r) return false;
-            RefinedCount++;
-            return r.Bank.RefinedBound(r.Queries, r.Row, _blockStart + position) > limit;
+            ListedBank listed = _c.Listed;
+            int i = _first + g, k = _c.K, dim = _c.Dimension;
+            if (_found[g] == k && listed.HasRefined)
+            {
+                RefinedCount++;
+                if (listed.RefinedBound(_c.Queries, i, slot) > Limit(g)) return;
+            }
+            long row = listed.Members[slot];
+            float distance = ProjectedDistance.Distance(_c.Query.AsSpan(i * dim, dim), _c.Vectors.AsSpan((int)(row * dim), dim));
+            ExactCount++;
+            ProjectedBank.Insert(distance * distance, row, k, ref _found[g], _c.BestL.AsSpan(i * k, k), _c.BestD.AsSpan(i * k, k));
         }
 
-        private readonly float Limit(float slack) => Found < _k ? float.PositiveInfinity : _bestD[_k - 1] + slack;
+        /// <summary>Group query g's pruning limit: its k-th best distance plus the slack, or infinity before it has k.</summary>
+        private float Limit(int g) => _found[g] < _c.K ? float.PositiveInfinity : _c.BestD[(_first + g) * _c.K + _c.K - 1] + _slack[g];
     }
 }

@@ -141,50 +141,19 @@ internal sealed class ProjectedIvfIndex : ProjectedIndexBase
             var projection = ProjectedBank.Fit(vectors, n, dimension, options.ProjectionDim, options.RefinedDim, options.SampleRows);
             int d = projection.CoarseDim;
             ProjectedRows bank = projection.Bank;
-            int listCount = options.ListsFor(n);
-            float[] centroids = NativeLinearAlgebra.KMeans(bank.Coarse, n, d, listCount, seed: options.Seed);   // [L, d]
-            var centroidNorms = new float[listCount];
-            for (int c = 0; c < listCount; c++)
-                for (int j = 0; j < d; j++) centroidNorms[c] += centroids[c * d + j] * centroids[c * d + j];
-
-            // Nearest centroid of every row, in blocks of rows: [rows, d] . [L, d]^T -> [rows, L].
-            var assignment = new int[n];
-            const int blockRows = 4096;
-            var scores = new float[blockRows * listCount];
-            for (int r0 = 0; r0 < n; r0 += blockRows)
-            {
-                int rn = Math.Min(blockRows, n - r0);
-                NativeLinearAlgebra.MultiplyTransposed(bank.Coarse.AsSpan(r0 * d, rn * d), centroids, scores, rn, listCount, d, alpha: -2f);
-                for (int r = 0; r < rn; r++)
-                {
-                    int best = 0;
-                    float bestScore = float.PositiveInfinity;
-                    for (int c = 0; c < listCount; c++)
-                    {
-                        float s = scores[r * listCount + c] + centroidNorms[c];
-                        if (s < bestScore) (best, bestScore) = (c, s);
-                    }
-                    assignment[r0 + r] = best;
-                }
-            }
-
-            // Counting sort of the rows by list.
-            var starts = new int[listCount + 1];
-            foreach (int a in assignment) starts[a + 1]++;
-            for (int c = 0; c < listCount; c++) starts[c + 1] += starts[c];
-            var next = starts[..listCount];
+            var lists = CoarseLists.Build(bank.Coarse, n, d, options.ListsFor(n), options.Seed);
             var members = new long[n];
             var coordinates = new float[(long)n * d];
             var residuals = new float[n];
-            for (int r = 0; r < n; r++)
+            for (int at = 0; at < n; at++)
             {
-                int at = next[assignment[r]]++;
+                int r = lists.Order[at];
                 members[at] = r;
                 bank.Coarse.AsSpan(r * d, d).CopyTo(coordinates.AsSpan(at * d, d));
                 residuals[at] = bank.CoarseResiduals[r];
             }
             projection.ForgetCoarseRows();   // the coarse rows now live in list order; the refined ones stay in bank order
-            return new Lists(projection, centroids, centroidNorms, starts, members, coordinates, residuals);
+            return new Lists(projection, lists.Centroids, lists.CentroidNorms, lists.Starts, members, coordinates, residuals);
         }
     }
 }

@@ -15,10 +15,10 @@ internal sealed class ProjectedRows
         CentredNorms = new float[n];
     }
 
-    private ProjectedRows(ProjectedRows other)
+    private ProjectedRows(ProjectedRows other, bool coarse, bool refined)
     {
-        Coarse = [];
-        Refined = other.Refined;
+        Coarse = coarse ? [] : other.Coarse;
+        Refined = refined ? [] : other.Refined;
         CoarseNorms = other.CoarseNorms;
         CoarseResiduals = other.CoarseResiduals;
         RefinedResiduals = other.RefinedResiduals;
@@ -30,8 +30,8 @@ internal sealed class ProjectedRows
     public bool Fits(int n, int coarseDim, int refinedDim) =>
         n <= CentredNorms.Length && Coarse.Length == (long)CentredNorms.Length * coarseDim && Refined.Length == (long)CentredNorms.Length * refinedDim;
 
-    /// <summary>The same rows without their coarse coordinates.</summary>
-    public ProjectedRows WithoutCoarse() => new(this);
+    /// <summary>The same rows without their coarse and/or refined coordinates (the norms stay).</summary>
+    public ProjectedRows Without(bool coarse, bool refined) => new(this, coarse, refined);
 
     /// <summary>[n, d1]: the first d1 coordinates, contiguous for the sgemm.</summary>
     public float[] Coarse { get; }

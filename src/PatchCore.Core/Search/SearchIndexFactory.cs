@@ -55,9 +55,9 @@ internal static class SearchIndexFactory
                 catch { torchIndex.Dispose(); throw; }
                 return new SearchIndexes(torchIndex);
             case SearchBackend.Projected:
-                return new SearchIndexes(Projected(vectors, dimension, options.Projected, workBudgetBytes));
+                return new SearchIndexes(Projected(vectors, dimension, options.Projected));
             case SearchBackend.ProjectedApproximate:
-                var exact = Projected(vectors, dimension, options.Projected, workBudgetBytes);
+                var exact = Projected(vectors, dimension, options.Projected);
                 try
                 {
                     var ivf = ProjectedIvfIndex.Over(vectors, dimension, options.ProjectedApproximate);
@@ -86,9 +86,9 @@ internal static class SearchIndexFactory
     }
 
     /// <summary>A projected index sharing the bank's vector array, fitted now so that the first image is not slower.</summary>
-    private static ProjectedFlatIndex Projected(float[] vectors, int dimension, ProjectedSearchOptions? options, long workBudgetBytes)
+    private static ProjectedFlatIndex Projected(float[] vectors, int dimension, ProjectedSearchOptions? options)
     {
-        var index = ProjectedFlatIndex.Over(vectors, dimension, options ?? ProjectedSearchOptions.ExactDefault, workBudgetBytes);
+        var index = ProjectedFlatIndex.Over(vectors, dimension, options ?? ProjectedSearchOptions.ExactDefault);
         try { index.Prepare(); }
         catch { index.Dispose(); throw; }
         return index;

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using PatchCore.Core.MemoryBank;
 using Xunit;
 using PatchCore.Core.Search;
@@ -25,8 +26,8 @@ public class ProjectedFlatIndexTests
         };
     }
 
-    // (data, k, coarse components, refined components (at most coarse = none), work budget)
-    public static TheoryData<Data, int, int, int, long?> ExactCases => new()
+    // (data, k, coarse components, refined components (at most coarse = none), k-means lists (null = default))
+    public static TheoryData<Data, int, int, int, int?> ExactCases => new()
     {
         { Data.Gaussian, 1, 8, 0, null },
         { Data.Gaussian, 3, 8, 24, null },
@@ -34,20 +35,24 @@ public class ProjectedFlatIndexTests
         { Data.Clustered, 5, 16, 32, null },
         { Data.LowRank, 1, 3, 12, null },
         { Data.LowRank, 9, 12, 256, null },          // refined clamped to all 96 dimensions: the bound is the distance
-        // 64 KiB: 1100 queries in chunks of 1024 and 76, and the 1500 bank rows in blocks
-        { Data.LowRank, 3, 3, 12, 64L << 10 },
-        { Data.Clustered, 1, 16, 0, 64L << 10 },
+        // One list: every query's seed list is the whole bank, in one run of panels
+        { Data.LowRank, 3, 3, 12, 1 },
+        // Lists of about 5 rows: most panels are mostly padding, and a group's queries want different lists
+        { Data.Clustered, 1, 16, 0, 300 },
+        { Data.LowRank, 2, 5, 24, 300 },
     };
 
     [Theory]
     [MemberData(nameof(ExactCases))]
-    public void ExactModeReturnsTheBruteForceNeighbours(Data data, int k, int projection, int refined, long? budget)
+    public void ExactModeReturnsTheBruteForceNeighbours(Data data, int k, int projection, int refined, int? lists)
     {
+        // 1100 queries: a chunk of 1024 and one of 76, the last group of the chunks 4 and 12 rows
         var (bank, queries, dim) = Make(data, bankRows: 1500, queryRows: 1100);
         var (refD, refL) = VectorData.BruteForce(bank, queries, dim, k);
 
-        using var index = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = projection, RefinedDim = refined }, budget);
+        using var index = ProjectedFlatIndex.Over(bank, dim, new ProjectedSearchOptions { ProjectionDim = projection, RefinedDim = refined, Lists = lists });
         var (d, l) = FaissIndexTests.Search(index, queries, k);
+        Assert.Equal(lists ?? 1500 / ProjectedSearchOptions.DefaultRowsPerList, index.ListCount);
 
         for (int i = 0; i < refD.Length; i++)
         {
@@ -55,7 +60,7 @@ public class ProjectedFlatIndexTests
             if (!Tied(refD, i, k)) Assert.True(refL[i] == l[i], $"{data} [{i}]: label {l[i]} at {d[i]}, reference {refL[i]} at {refD[i]} (row {string.Join(", ", refD.Skip(i / k * k).Take(k))})");
         }
         Assert.InRange(index.ExactDistancesPerQuery, k, 1500);
-        if (refined > projection) Assert.True(index.RefinedBoundsPerQuery >= index.ExactDistancesPerQuery - k - 4, "rows reached an exact distance without a refined bound");
+        if (refined > projection) Assert.True(index.RefinedBoundsPerQuery >= index.ExactDistancesPerQuery - k, "rows reached an exact distance without a refined bound");
         else Assert.Equal(0, index.RefinedBoundsPerQuery);
         if (data != Data.Gaussian)
             Assert.True(index.ExactDistancesPerQuery < 0.25 * 1500, $"{data}: {index.ExactDistancesPerQuery:F1} exact distances per query: the bounds pruned too little");
@@ -94,6 +99,54 @@ public class ProjectedFlatIndexTests
         }
         Assert.True(projected.ExplainedVariance > 0.6, $"explained variance {projected.ExplainedVariance:P1}");
         Assert.True(tightestCoarse > 0.8 && tightestRefined > 0.9, $"the bounds are never tight (best ratios {tightestCoarse:F3}, {tightestRefined:F3})");
+    }
+
+    [Fact]
+    public void ListAndPanelBoundsNeverExceedTheExactDistanceBeyondTheSlack()
+    {
+        var (bank, queries, dim) = Make(Data.LowRank, bankRows: 500, queryRows: 40);
+        var projection = ProjectedBank.Fit(bank, 500, dim, coarseDim: 6, refinedDim: 20, sampleRows: 500);
+        var listed = ListedBank.Build(projection, lists: 23, seed: 5);
+        Assert.Equal(23, listed.ListCount);
+        Assert.Equal(500, listed.Rows.Sum());
+        // Every row sits in exactly one slot; a list's padding (its last panel only) holds -1.
+        Assert.Equal(Enumerable.Range(0, 500), listed.Members.Where(m => m >= 0).Order());
+        for (int c = 0; c < 23; c++)
+            for (int p = listed.PanelStarts[c]; p < listed.PanelStarts[c + 1]; p++)
+                for (int lane = 0; lane < ListedBank.PanelRows; lane++)
+                    Assert.Equal((listed.ValidLanes(c, p) >> lane & 1) == 1, listed.Members[p * ListedBank.PanelRows + lane] >= 0);
+
+        ProjectedRows q = projection.Project(queries, 40);
+        int d1 = projection.CoarseDim, positive = 0;
+        var lanes = new float[ListedBank.PanelRows];
+        for (int i = 0; i < 40; i++)
+        {
+            float slack = projection.Slack(q, i);
+            for (int c = 0; c < 23; c++)
+            {
+                float cross = 0;
+                for (int j = 0; j < d1; j++) cross += -2f * q.Coarse[i * d1 + j] * listed.Centroids[c * d1 + j];
+                float ball = listed.BallBound(c, cross, q.CoarseNorms[i], q.CoarseResiduals[i]);
+                if (ball > 0) positive++;
+                for (int p = listed.PanelStarts[c]; p < listed.PanelStarts[c + 1]; p++)
+                {
+                    listed.PanelBounds(q.Coarse.AsSpan(i * d1, d1), q.CoarseNorms[i], q.CoarseResiduals[i], p).CopyTo(lanes);
+                    for (int lane = 0; lane < ListedBank.PanelRows; lane++)
+                    {
+                        int slot = p * ListedBank.PanelRows + lane, row = listed.Members[slot];
+                        if (row < 0) continue;
+                        double exact = 0;
+                        for (int j = 0; j < dim; j++) { double diff = (double)queries[i * dim + j] - bank[row * dim + j]; exact += diff * diff; }
+                        float refined = listed.RefinedBound(q, i, slot);
+                        Assert.True(ball <= exact + slack, $"query {i}, list {c}, row {row}: ball bound {ball} > exact {exact} + slack {slack}");
+                        Assert.True(lanes[lane] <= exact + slack, $"query {i}, row {row}: panel bound {lanes[lane]} > exact {exact} + slack {slack}");
+                        Assert.True(refined <= exact + slack, $"query {i}, row {row}: refined bound {refined} > exact {exact} + slack {slack}");
+                        Assert.True(lanes[lane] >= ball - slack, $"query {i}, row {row}: panel bound {lanes[lane]} looser than the ball's {ball}");
+                    }
+                }
+            }
+        }
+        Assert.True(positive > 40 * 23 / 2, $"only {positive} of {40 * 23} ball bounds are above zero: the lists could never be skipped");
     }
 
     [Fact]
@@ -202,28 +255,16 @@ public class ProjectedFlatIndexTests
     public void BadArgumentsAreRefusedAndDisposeIsFinal()
     {
         Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { ProjectionDim = 0 }));
-        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Candidates = 0 }));
+        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Lists = 0 }));
         Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Probes = 0 }));
         Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Lists = 0 }));
         Assert.Throws<PatchCoreException>(() => new ProjectedIvfIndex(8, new ProjectedIvfOptions { Candidates = ProjectedIvfOptions.MaxCandidates + 1 }));
-        Assert.Throws<PatchCoreException>(() => new ProjectedFlatIndex(8, new ProjectedSearchOptions { Candidates = ProjectedSearchOptions.MaxCandidates + 1 }));
         Assert.ThrowsAny<ArgumentException>(() => ProjectedFlatIndex.Over(new float[17], 8));
         var index = ProjectedFlatIndex.Over(VectorData.Gaussian(20, 8, seed: 29), 8);
         Assert.Throws<ArgumentException>(() => index.Search(new float[8], 1, new float[2], new long[2]));
         index.Dispose();
         index.Dispose();
         Assert.Throws<ObjectDisposedException>(() => index.Search(new float[8], 1, new float[1], new long[1]));
-    }
-
-    [Fact]
-    public void BlocksStayWithinTheBudget()
-    {
-        Assert.Equal(2_000, ProjectedFlatIndex.BlockRows(1L << 30, 784, 2_000));          // a small bank in one block
-        int capped = ProjectedFlatIndex.BlockRows(1L << 30, 784, 16_385);                  // a large budget: the block is capped
-        Assert.True(capped < 16_385 && 784L * capped * sizeof(float) <= ProjectedFlatIndex.MaxBlockBytes, $"{capped} rows");
-        Assert.Equal(1_024, ProjectedFlatIndex.BlockRows(1L << 20, 1024, 16_385));        // never fewer than 1,024 rows
-        int rows = ProjectedFlatIndex.BlockRows(64L << 20, 784, 1_000_000);
-        Assert.True(rows < 1_000_000 && 784L * rows * sizeof(float) <= 32L << 20, $"{rows} rows");
     }
 
     /// <summary>rows x dim: 4 strong directions (scale 10) plus weak isotropic noise (scale 0.3).</summary>
