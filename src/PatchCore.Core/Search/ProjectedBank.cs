@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using PatchCore.Core.Sampling;
 using PatchCore.Core.Native;
 
@@ -16,9 +13,10 @@ namespace PatchCore.Core.Search;
 ///     ||q - y||^2 = ||p_q - p_y||^2 + ||res_q - res_y||^2  >=  ||p_q - p_y||^2 + (r_q - r_y)^2  =: LB_d(q, y),
 ///
 /// a lower bound that costs a d-dimensional dot product instead of a D-dimensional one and grows with d. Two are used:
-/// a coarse one (d1 components) for every pair of a block at once, as one sgemm, LB = max(0, ||p_q||^2 + ||p_y||^2 -
-/// 2 p_q . p_y) + (r_q - r_y)^2; and a refined one (d2 > d1 components, computed directly) for the few pairs the coarse
-/// bound cannot rule out, which reads d2 floats per pair from a compact array instead of D from the bank. A bank
+/// a coarse one (d1 components) for every pair the search does not rule out by a whole list's bound
+/// (<see cref="ListedBank"/>), LB = max(0, ||p_q||^2 + ||p_y||^2 - 2 p_q . p_y) + (r_q - r_y)^2; and a refined one
+/// (d2 > d1 components, computed directly) for the few pairs the coarse bound cannot rule out, which reads d2 floats
+/// per pair from a compact array instead of D from the bank. A bank
 /// vector whose bound exceeds the k-th smallest exact distance found so far cannot be among the k nearest.
 /// Rounding (the sgemm's cancellation, residuals from differences of norms) can push a bound a little above the true
 /// distance, so the pruning test allows a slack of <see cref="SlackRelative"/> times the centred squared norms
@@ -132,52 +130,6 @@ internal sealed class ProjectedBank
         float projected = ProjectedDistance.Distance(queries.Refined.AsSpan(i * d2, d2), Bank.Refined.AsSpan((int)(j * d2), d2));
         float residual = queries.RefinedResiduals[i] - Bank.RefinedResiduals[j];
         return projected * projected + residual * residual;
-    }
-
-    /// <summary>
-    /// Turns one row of a block product g[j] = -2 p_q . p_y(j) into coarse lower bounds in place,
-    /// g[j] = max(0, g[j] + ||p_q||^2 + ||p_y||^2) + (r_q - r_y)^2, and in the same pass collects the <paramref name="m"/>
-    /// smallest: positions and values, ascending (none when m is 0). Returns how many were collected (min(m, length)).
-    /// </summary>
-    public static int LowerBoundsAndSmallest(Span<float> g, float queryNorm, float queryResidual, ReadOnlySpan<float> bankNorms, ReadOnlySpan<float> bankResiduals,
-        int m, Span<int> positions, Span<float> smallest)
-    {
-        int n = g.Length, j = 0, count = 0;
-        float worst = m > 0 ? float.PositiveInfinity : float.NegativeInfinity;
-        ref float gr = ref MemoryMarshal.GetReference(g);
-        ref float nr = ref MemoryMarshal.GetReference(bankNorms);
-        ref float rr = ref MemoryMarshal.GetReference(bankResiduals);
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var qn = Vector256.Create(queryNorm);
-            var qr = Vector256.Create(queryResidual);
-            for (; j + 8 <= n; j += 8)
-            {
-                var dot = Vector256.LoadUnsafe(ref gr, (nuint)j) + qn + Vector256.LoadUnsafe(ref nr, (nuint)j);
-                var dr = qr - Vector256.LoadUnsafe(ref rr, (nuint)j);
-                var bound = Vector256.Max(dot, Vector256<float>.Zero) + dr * dr;
-                Vector256.StoreUnsafe(bound, ref gr, (nuint)j);
-                uint hits = Vector256.LessThan(bound, Vector256.Create(worst)).ExtractMostSignificantBits();
-                while (hits != 0)
-                {
-                    int lane = BitOperations.TrailingZeroCount(hits);
-                    hits &= hits - 1;
-                    Insert(g[j + lane], j + lane, m, ref count, positions, smallest);
-                    if (count == m) worst = smallest[m - 1];
-                }
-            }
-        }
-        for (; j < n; j++)
-        {
-            float dr = queryResidual - bankResiduals[j];
-            g[j] = MathF.Max(0, g[j] + queryNorm + bankNorms[j]) + dr * dr;
-            if (g[j] < worst)
-            {
-                Insert(g[j], j, m, ref count, positions, smallest);
-                if (count == m) worst = smallest[m - 1];
-            }
-        }
-        return count;
     }
 
     /// <summary>Inserts (value, label) into the ascending list of at most m; the largest drops out when full.</summary>

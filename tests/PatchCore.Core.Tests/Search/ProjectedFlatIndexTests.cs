@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using PatchCore.Core.MemoryBank;
 using Xunit;
 using PatchCore.Core.Search;
+using PatchCore.Core.Sampling;
 using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Tests.Search;
@@ -74,16 +75,16 @@ public class ProjectedFlatIndexTests
         Assert.Equal((3, 12), (projected.CoarseDim, projected.RefinedDim));
         ProjectedRows q = projected.Project(queries, 50);
         var g = new float[400];
-        var positions = new int[5];
-        var smallest = new float[5];
         double tightestCoarse = 0, tightestRefined = 0;
         for (int i = 0; i < 50; i++)
         {
-            NativeLinearAlgebra.MultiplyTransposed(q.Coarse.AsSpan(i * 3, 3), projected.Bank.Coarse, g, 1, 400, 3, alpha: -2f);
-            int found = ProjectedBank.LowerBoundsAndSmallest(g, q.CoarseNorms[i], q.CoarseResiduals[i], projected.Bank.CoarseNorms, projected.Bank.CoarseResiduals, 5, positions, smallest);
-            Assert.Equal(5, found);
-            Assert.Equal(g.OrderBy(x => x).Take(5), smallest);
-            Assert.Equal(smallest, positions.Select(p => g[p]));
+            // The coarse bound as the projected IVF computes it: ||p_q - p_y||^2 + (r_q - r_y)^2
+            for (int j = 0; j < 400; j++)
+            {
+                float projectedDistance = ProjectedDistance.Distance(q.Coarse.AsSpan(i * 3, 3), projected.Bank.Coarse.AsSpan(j * 3, 3));
+                float residual = q.CoarseResiduals[i] - projected.Bank.CoarseResiduals[j];
+                g[j] = projectedDistance * projectedDistance + residual * residual;
+            }
             float slack = projected.Slack(q, i);
             for (int j = 0; j < 400; j++)
             {
