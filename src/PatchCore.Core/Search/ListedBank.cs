@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using PatchCore.Core.Sampling;
 
 namespace PatchCore.Core.Search;
 
@@ -190,8 +189,6 @@ internal sealed class ListedBank
     public float RefinedBound(ProjectedRows queries, int i, int slot)
     {
         int d2 = Projection.RefinedDim;
-        float projected = ProjectedDistance.Distance(queries.Refined.AsSpan(i * d2, d2), _slotRefined.AsSpan(slot * d2, d2));
-        float residual = queries.RefinedResiduals[i] - _slotRefinedResiduals[slot];
-        return projected * projected + residual * residual;
+        return ProjectedBank.Bound(queries.Refined.AsSpan(i * d2, d2), queries.RefinedResiduals[i], _slotRefined.AsSpan(slot * d2, d2), _slotRefinedResiduals[slot]);
     }
 }

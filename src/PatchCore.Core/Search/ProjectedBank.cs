@@ -127,8 +127,14 @@ internal sealed class ProjectedBank
     public float RefinedBound(ProjectedRows queries, int i, long j)
     {
         int d2 = RefinedDim;
-        float projected = ProjectedDistance.Distance(queries.Refined.AsSpan(i * d2, d2), Bank.Refined.AsSpan((int)(j * d2), d2));
-        float residual = queries.RefinedResiduals[i] - Bank.RefinedResiduals[j];
+        return Bound(queries.Refined.AsSpan(i * d2, d2), queries.RefinedResiduals[i], Bank.Refined.AsSpan((int)(j * d2), d2), Bank.RefinedResiduals[j]);
+    }
+
+    /// <summary>LB_d = ||p_q - p_y||^2 + (r_q - r_y)^2 from two rows' projected coordinates and residual lengths, computed directly.</summary>
+    public static float Bound(ReadOnlySpan<float> query, float queryResidual, ReadOnlySpan<float> row, float rowResidual)
+    {
+        float projected = ProjectedDistance.Distance(query, row);
+        float residual = queryResidual - rowResidual;
         return projected * projected + residual * residual;
     }
 

@@ -102,9 +102,8 @@ internal sealed class ProjectedIvfIndex : ProjectedIndexBase
                     int list = probeLists[p];
                     for (int at = lists.Starts[list]; at < lists.Starts[list + 1]; at++)
                     {
-                        float projected = ProjectedDistance.Distance(pq, lists.Coordinates.AsSpan(at * d, d));
-                        float residual = rq - lists.Residuals[at];
-                        ProjectedBank.Insert(projected * projected + residual * residual, lists.Members[at], m, ref listed, shortlist, shortBounds);
+                        float bound = ProjectedBank.Bound(pq, rq, lists.Coordinates.AsSpan(at * d, d), lists.Residuals[at]);
+                        ProjectedBank.Insert(bound, lists.Members[at], m, ref listed, shortlist, shortBounds);
                     }
                     scannedCounts[i] += lists.Starts[list + 1] - lists.Starts[list];
                 }

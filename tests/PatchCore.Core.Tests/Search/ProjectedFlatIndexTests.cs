@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics;
 using PatchCore.Core.MemoryBank;
 using Xunit;
 using PatchCore.Core.Search;
-using PatchCore.Core.Sampling;
 using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Tests.Search;
@@ -80,11 +79,7 @@ public class ProjectedFlatIndexTests
         {
             // The coarse bound as the projected IVF computes it: ||p_q - p_y||^2 + (r_q - r_y)^2
             for (int j = 0; j < 400; j++)
-            {
-                float projectedDistance = ProjectedDistance.Distance(q.Coarse.AsSpan(i * 3, 3), projected.Bank.Coarse.AsSpan(j * 3, 3));
-                float residual = q.CoarseResiduals[i] - projected.Bank.CoarseResiduals[j];
-                g[j] = projectedDistance * projectedDistance + residual * residual;
-            }
+                g[j] = ProjectedBank.Bound(q.Coarse.AsSpan(i * 3, 3), q.CoarseResiduals[i], projected.Bank.Coarse.AsSpan(j * 3, 3), projected.Bank.CoarseResiduals[j]);
             float slack = projected.Slack(q, i);
             for (int j = 0; j < 400; j++)
             {
