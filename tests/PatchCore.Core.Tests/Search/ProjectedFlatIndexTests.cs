@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics;
 using PatchCore.Core.MemoryBank;
 using Xunit;
 using PatchCore.Core.Search;
-using PatchCore.Core.Native;
 
 namespace PatchCore.Core.Tests.Search;
 
