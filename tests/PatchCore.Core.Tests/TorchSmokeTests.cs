@@ -22,15 +22,17 @@ public class NativeThreadingTests
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
     private static extern IntPtr NativeGetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
 
-    [Fact]
-    public void OpenMpWaitPolicyIsPassiveInTheNativeEnvironmentUnlessTheUserChoseOne()
+    [Theory]
+    [InlineData("OMP_WAIT_POLICY", "PASSIVE")]
+    [InlineData("OPENBLAS_THREAD_TIMEOUT", "4")]
+    public void IdleNativeThreadsSleepInTheNativeEnvironmentUnlessTheUserChoseOtherwise(string name, string value)
     {
         _ = PatchCore.Core.Imaging.ImageGeometry.Default; // running any code of the assembly runs its module initializer first
-        string? managed = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
-        string? native = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeGetEnv("OMP_WAIT_POLICY"));
-        if (managed is not null && !string.Equals(managed, "PASSIVE", StringComparison.OrdinalIgnoreCase))
+        string? managed = Environment.GetEnvironmentVariable(name);
+        string? native = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeGetEnv(name));
+        if (managed is not null && !string.Equals(managed, value, StringComparison.OrdinalIgnoreCase))
             Assert.Equal(managed, native); // the user's choice is kept
         else
-            Assert.Equal("PASSIVE", native, ignoreCase: true);
+            Assert.Equal(value, native, ignoreCase: true);
     }
 }
