@@ -65,7 +65,7 @@ internal sealed class DaemonSection : IBenchSection
                     r.Load,
                 ]);
             }
-            Report.Table(["daemon (allocator)", "images/s", "sustained images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
+            Report.Table(["daemon (setting)", "images/s", "sustained images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
             Report.Line($"Goals: >= {GoalImagesPerSecond} images/s sustained, steady RSS <= {Report.MiB(GoalSteadyRss)} MiB, p95 latency printed.");
             Report.Line($"A burst of {images} copies of the {sources.Length} test images renamed into the inbox at once; default settings " +
                         "(settle 2000 ms, intake batch 8, exact search); bank from " +
@@ -81,7 +81,7 @@ internal sealed class DaemonSection : IBenchSection
         }
     }
 
-    /// <summary>The allocator settings compared, each in a fresh daemon: a label, variables added to its environment and settings added to its command line.</summary>
+    /// <summary>The settings compared (the allocator's, and OpenBLAS's idle waiting), each in a fresh daemon: a label, variables added to its environment and settings added to its command line.</summary>
     private static IEnumerable<(string Label, Dictionary<string, string> Environment, string[] Args)> Variants()
     {
         yield return ("defaults: arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
