@@ -72,10 +72,14 @@ public sealed class CrashRecoveryTests(BankFixture bank, ITestOutputHelper outpu
     {
         using var folders = new DaemonFolders(bank.BankA);
         var sources = bank.Good.Concat(bank.Defects).ToArray();
-        var names = Enumerable.Range(0, 32).Select(i => DaemonFolders.Name(i, sources[i % sources.Length])).ToArray();
+        // Far more images than the pipeline holds out of the inbox at once (five parts of MaxBatchSize), so that images
+        // are still waiting when SIGTERM comes however fast the daemon scores: with 32 (four parts) a fast enough
+        // daemon had taken all of them before its first record and recorded every one.
+        const int batch = 8;
+        var names = Enumerable.Range(0, 16 * batch).Select(i => DaemonFolders.Name(i, sources[i % sources.Length])).ToArray();
         for (int i = 0; i < names.Length; i++) folders.Drop(sources[i % sources.Length], names[i]);
 
-        using var daemon = DaemonProcess.Start(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=0", "--Inspection:MaxBatchSize=8", "--Inspection:ShutdownTimeoutMs=60000"]));
+        using var daemon = DaemonProcess.Start(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=0", $"--Inspection:MaxBatchSize={batch}", "--Inspection:ShutdownTimeoutMs=60000"]));
         await folders.WaitForRecords(1, TimeSpan.FromMinutes(2), daemon);
         daemon.Terminate();
         Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(90)), "no exit within 90 s of SIGTERM");
