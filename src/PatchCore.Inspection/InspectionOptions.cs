@@ -51,7 +51,13 @@ internal sealed class InspectionOptions
     public double? MmPerPixel { get; set; }
 
     /// <summary>How many settled files the worker gathers into one batch (the intake batch, not the backbone's).</summary>
-    public int MaxBatchSize { get; set; } = 8;
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// Original pixels one intake batch may hold (its decoded images stay in memory until the heatmaps are written): with
+    /// large images a batch takes fewer than <see cref="MaxBatchSize"/> files, reckoned from the last batch's largest image.
+    /// </summary>
+    public long MaxBatchPixels { get; set; } = 32_000_000;
 
     /// <summary>A partial batch is inspected this long after its first file was taken.</summary>
     public int MaxBatchDelayMs { get; set; } = 250;

@@ -31,6 +31,7 @@ internal sealed class InspectionOptionsValidator : IValidateOptions<InspectionOp
         Range(errors, o.BankPollIntervalMs, 100, 3_600_000, "Inspection:BankPollIntervalMs");
         Range(errors, o.ShutdownTimeoutMs, 1000, 3_600_000, "Inspection:ShutdownTimeoutMs");
         if (o.MaxPixels < 1) errors.Add($"Inspection:MaxPixels must be positive (got {o.MaxPixels}).");
+        if (o.MaxBatchPixels < 1) errors.Add($"Inspection:MaxBatchPixels must be positive (got {o.MaxBatchPixels}).");
         if (o.MaxFileBytes < 1) errors.Add($"Inspection:MaxFileBytes must be positive (got {o.MaxFileBytes}).");
         if (o.BankMemoryBudgetMb is { } budget) Range(errors, budget, 1, 16 << 20, "Inspection:BankMemoryBudgetMb");
         CheckFeedback(errors, o);

@@ -51,6 +51,36 @@ public sealed class BatchingUnitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TheLastBatchsLargestImageLimitsTheNextBatchToThePixelBudget()
+    {
+        var channel = Channel.CreateUnbounded<InboxFile>();
+        for (int i = 0; i < 12; i++) channel.Writer.TryWrite(File(i));
+        var gatherer = new BatchGatherer(5, TimeSpan.Zero, maxBatchPixels: 10_000_000);
+        Assert.Equal(5, gatherer.Limit); // nothing seen yet: MaxBatchSize
+        Assert.Equal(5, (await gatherer.GatherAsync(channel.Reader, _ => { }, default)).Count);
+
+        gatherer.Observe(4_000_000); // 4 MP images: two fit 10 MP
+        Assert.Equal(2, gatherer.Limit);
+        Assert.Equal(["f5", "f6"], (await gatherer.GatherAsync(channel.Reader, _ => { }, default)).Select(f => f.Name));
+
+        gatherer.Observe(0); // a batch with nothing decoded (all quarantined) leaves the last size in force
+        Assert.Equal(2, gatherer.Limit);
+        gatherer.Observe(40_000_000); // larger than the budget: still one file at a time
+        Assert.Equal(["f7"], (await gatherer.GatherAsync(channel.Reader, _ => { }, default)).Select(f => f.Name));
+        gatherer.Observe(100_000); // small again: MaxBatchSize
+        Assert.Equal(["f8", "f9", "f10", "f11"], (await gatherer.GatherAsync(channel.Reader, _ => { }, default)).Select(f => f.Name));
+    }
+
+    [Fact]
+    public async Task AMaxBatchPixelsBelowOneStopsTheStartNamingTheSetting()
+    {
+        using var folders = FakeDaemon.NewFolders();
+        await using var daemon = new FakeDaemon(folders, output, "--Inspection:MaxBatchPixels=0");
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(daemon.StartAsync);
+        Assert.Contains("Inspection:MaxBatchPixels must be positive (got 0).", e.Failures);
+    }
+
+    [Fact]
     public async Task AFileThatComesWithinTheDelayJoinsTheBatch()
     {
         var channel = Channel.CreateUnbounded<InboxFile>();

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using PatchCore.Inspection.Observability;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -73,5 +76,35 @@ public sealed class HappyPathTests(BankFixture bank, ITestOutputHelper output)
         Assert.Equal(2, paths.Distinct().Count());
         Assert.All(paths, p => Assert.True(File.Exists(p)));
         Assert.Contains(paths, p => Path.GetFileName(p) == "same~1.png");
+    }
+
+    [DataFact("bottle")]
+    public async Task BatchesOfLargeImagesTakeFewerFilesByTheirDecodedPixels()
+    {
+        using var folders = new DaemonFolders(bank.BankA);
+        var sources = bank.Good.Concat(bank.Defects).ToArray();
+        var names = sources.Select((s, i) => DaemonFolders.Name(i, s)).ToArray();
+        for (int i = 0; i < sources.Length; i++) folders.Drop(sources[i], names[i]);
+        long pixels;
+        using (var first = SixLabors.ImageSharp.Image.Load(sources[0])) pixels = (long)first.Width * first.Height;
+        Assert.All(sources, s => { using var image = SixLabors.ImageSharp.Image.Load(s); Assert.Equal(pixels, (long)image.Width * image.Height); });
+
+        // Room for two of these images' pixels per batch (and a little more, not enough for a third); a delay far longer
+        // than the test, so every batch is complete by its limit, never by time.
+        string[] args = folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=0", "--Inspection:MaxBatchSize=4",
+            $"--Inspection:MaxBatchPixels={2 * pixels + pixels / 2}", "--Inspection:MaxBatchDelayMs=600000"]);
+        var daemon = await InProcessDaemon.StartAsync(args, output);
+        List<int> sizes;
+        await using (daemon)
+        {
+            using var batches = new MetricCollector<int>(daemon.Services.GetRequiredService<InspectionMetrics>().Meter, InspectionMetrics.BatchSizeName);
+            await folders.WaitForRecords(sources.Length, TimeSpan.FromMinutes(2));
+            sizes = batches.GetMeasurementSnapshot().Select(m => m.Value).ToList();
+        }
+
+        folders.AssertEachExactlyOnce(names);
+        output.WriteLine($"batches: {string.Join(", ", sizes)}");
+        // The first batch knows no image size yet and takes MaxBatchSize files; every later one takes two.
+        Assert.Equal([4, 2, 2], sizes);
     }
 }

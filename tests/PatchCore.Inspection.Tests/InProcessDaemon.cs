@@ -11,6 +11,9 @@ internal sealed class InProcessDaemon : IAsyncDisposable
 
     private InProcessDaemon(IHost host) => _host = host;
 
+    /// <summary>The host's services (its metrics, for tests that count what it measured).</summary>
+    public IServiceProvider Services => _host.Services;
+
     public static async Task<InProcessDaemon> StartAsync(string[] args, ITestOutputHelper output)
     {
         var host = InspectionHost.Build(args, logging =>

@@ -43,6 +43,10 @@ internal sealed class BatchPart(IReadOnlyList<InboxFile> taken, BankLease? lease
 
     public DateTimeOffset ScoredAt { get; set; }
 
+    /// <summary>Width x height of the part's largest scored original (0 when none was scored): what its decoded images weigh.</summary>
+    public long LargestImagePixels =>
+        Outcomes.OfType<FileOutcome.Scored>().Select(s => s.Result.Image is { } image ? (long)image.Width * image.Height : 0).DefaultIfEmpty(0).Max();
+
     /// <summary>The records to append (vanished files have none), once their images are written.</summary>
     public List<InspectionRecord> Records { get; } = [];
 

@@ -45,7 +45,7 @@ internal sealed class InspectionWorker : BackgroundService
         _totals = totals;
         _fault = fault;
         _log = log;
-        _gatherer = new BatchGatherer(options.MaxBatchSize, TimeSpan.FromMilliseconds(options.MaxBatchDelayMs));
+        _gatherer = new BatchGatherer(options.MaxBatchSize, TimeSpan.FromMilliseconds(options.MaxBatchDelayMs), options.MaxBatchPixels);
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -188,6 +188,7 @@ internal sealed class InspectionWorker : BackgroundService
                     part = new BatchPart(taken, product is null ? null : _banks.Lease(product)) { Switches = g == 0 ? switches : [] };
                     Volatile.Write(ref _newest, part);
                     _inspector.Score(part, halt);
+                    _gatherer.Observe(part.LargestImagePixels);
                 }
                 catch (Exception e) when (!(e is OperationCanceledException && halt.IsCancellationRequested))
                 {
