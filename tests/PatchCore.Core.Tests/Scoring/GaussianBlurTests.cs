@@ -43,4 +43,44 @@ public class GaussianBlurTests
         float[] k = GaussianBlur.Kernel(2);
         Assert.Equal(k[8] * k[8], impulse[20 * 41 + 20], 6);
     }
+
+    [Theory]
+    [InlineData(1, 1, 4.0)]
+    [InlineData(7, 3, 1.0)]
+    [InlineData(37, 19, 4.0)]
+    [InlineData(224, 224, 4.0)]
+    [InlineData(61, 200, 2.5)]
+    public void TheVectorPathsEqualTheScalarRuleBitForBit(int width, int height, double sigma)
+    {
+        var random = new Random(width * 1000 + height);
+        float[] map = Enumerable.Range(0, width * height).Select(_ => (float)(random.NextDouble() * 10)).ToArray();
+        float[] expected = ScalarBlur(map, width, height, sigma);
+        GaussianBlur.Apply(map, width, height, sigma);
+        for (int i = 0; i < map.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(map[i]), $"pixel {i}: {map[i]:R} instead of {expected[i]:R}");
+    }
+
+    /// <summary>The rule one output at a time: rows then columns, sum over the taps of (float) tap x sample in double.</summary>
+    private static float[] ScalarBlur(float[] source, int width, int height, double sigma)
+    {
+        float[] k = GaussianBlur.Kernel(sigma);
+        int r = k.Length / 2;
+        var rows = new float[source.Length];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                double sum = 0;
+                for (int j = 0; j < k.Length; j++) sum += k[j] * source[y * width + GaussianBlur.Reflect(x + j - r, width)];
+                rows[y * width + x] = (float)sum;
+            }
+        var result = new float[source.Length];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                double sum = 0;
+                for (int j = 0; j < k.Length; j++) sum += k[j] * rows[GaussianBlur.Reflect(y + j - r, height) * width + x];
+                result[y * width + x] = (float)sum;
+            }
+        return result;
+    }
 }
