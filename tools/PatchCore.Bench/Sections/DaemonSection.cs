@@ -68,7 +68,7 @@ internal sealed class DaemonSection : IBenchSection
             Report.Table(["daemon (setting)", "images/s", "sustained images/s", "p50 s", "p95 s", "max s", "idle RSS MiB", "steady RSS MiB", "max RSS MiB", "peak RSS MiB", "quarantined", "load at end"], rows);
             Report.Line($"Goals: >= {GoalImagesPerSecond} images/s sustained, steady RSS <= {Report.MiB(GoalSteadyRss)} MiB, p95 latency printed.");
             Report.Line($"A burst of {images} copies of the {sources.Length} test images renamed into the inbox at once; default settings " +
-                        "(settle 2000 ms, intake batch 8, exact search); bank from " +
+                        "(settle 2000 ms, intake batch 16 within 32 MP, exact search); bank from " +
                         $"{train.Count} training images, {BenchSettings.Geometry}, coreset {BenchSettings.CoresetFraction}.");
             Report.Line("images/s: images / (last record - first arrival), the 2 s settle included; sustained: the records after the first poll that found any / (last record - that poll), " +
                         "the rate once records flow (the settle and the first batch's latency excluded, the daemon's warm-up included). Latency: arrival (rename) to the record read from results.jsonl " +
@@ -81,12 +81,19 @@ internal sealed class DaemonSection : IBenchSection
         }
     }
 
-    /// <summary>The settings compared (the allocator's, and OpenBLAS's idle waiting), each in a fresh daemon: a label, variables added to its environment and settings added to its command line.</summary>
+    /// <summary>
+    /// The settings compared, each in a fresh daemon: a label, variables added to its environment and settings added to its
+    /// command line. The befores: tiered compilation and intake batches of 8 (the defaults until both changed), each alone,
+    /// and OpenBLAS's own idle spinning; then the allocator's settings.
+    /// </summary>
     private static IEnumerable<(string Label, Dictionary<string, string> Environment, string[] Args)> Variants()
     {
-        yield return ("defaults: arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
+        yield return ("defaults: intake batch 16, compiled once, arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
+        yield return ("before: tiered compilation (DOTNET_TieredCompilation=1) and intake batch 8", new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" }, ["--Inspection:MaxBatchSize=8"]);
+        yield return ("defaults but tiered compilation (DOTNET_TieredCompilation=1)", new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" }, []);
+        yield return ("defaults but intake batch 8 (MaxBatchSize=8)", [], ["--Inspection:MaxBatchSize=8"]);
         // Before: OpenBLAS's own default (2^28 cycles of sched_yield after every sgemm before an idle thread sleeps).
-        yield return ("defaults, OpenBLAS idle threads spinning (OPENBLAS_THREAD_TIMEOUT=28; before)", new Dictionary<string, string> { ["OPENBLAS_THREAD_TIMEOUT"] = "28" }, []);
+        yield return ("defaults but OpenBLAS idle threads spinning (OPENBLAS_THREAD_TIMEOUT=28)", new Dictionary<string, string> { ["OPENBLAS_THREAD_TIMEOUT"] = "28" }, []);
         // What configs/patchcore-inspection.service adds (the runtime reads the gen0 budget from the environment only).
         yield return ("defaults + the unit's gen0 32 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000" }, []);
         // glibc's own number of arenas (8 per core, 16 here), freed memory kept for reuse; the runtime's GC. The
