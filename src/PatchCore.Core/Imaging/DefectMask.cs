@@ -27,6 +27,6 @@ internal static class DefectMask
         }
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        mask.SaveAsPng(path, HeatmapOverlay.FastPng);
+        PngWriter.Write(mask, path);
     }
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using PatchCore.Core.Scoring;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace PatchCore.Core.Imaging;
@@ -14,12 +13,6 @@ namespace PatchCore.Core.Imaging;
 /// </summary>
 internal static class HeatmapOverlay
 {
-    /// <summary>
-    /// The PNG encoding of overlays and masks: zlib's fastest level. Encoding at the default
-    /// level was the largest cost of writing a result after scoring; a fast level trades some file size for it.
-    /// </summary>
-    internal static PngEncoder FastPng { get; } = new() { CompressionLevel = PngCompressionLevel.BestSpeed };
-
     /// <summary>What one overlay shows. <see cref="Scale"/> null: the map's own range.</summary>
     public sealed record Layers(DecodedImage Image, float[] Map, OverlayScale? Scale, IReadOnlyList<DefectRegion> Regions, bool[]? Inspected);
 
@@ -63,14 +56,14 @@ internal static class HeatmapOverlay
         using var overlay = Render(layers);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        overlay.SaveAsPng(path, FastPng);
+        PngWriter.Write(overlay, path);
     }
 
     public static byte[] ToPngBytes(Layers layers)
     {
         using var overlay = Render(layers);
         using var ms = new MemoryStream();
-        overlay.SaveAsPng(ms, FastPng);
+        PngWriter.Write(overlay, ms);
         return ms.ToArray();
     }
 
