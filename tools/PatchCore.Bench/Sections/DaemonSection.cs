@@ -83,23 +83,30 @@ internal sealed class DaemonSection : IBenchSection
 
     /// <summary>
     /// The settings compared, each in a fresh daemon: a label, variables added to its environment and settings added to its
-    /// command line. The befores: tiered compilation and intake batches of 8 (the defaults until both changed), each alone,
-    /// and OpenBLAS's own idle spinning; then the allocator's settings.
+    /// command line. The befores: tiered compilation, intake batches of 8 and spinning thread-pool workers (the defaults
+    /// until all three changed), together and each alone, and OpenBLAS's own idle spinning; then the allocator's settings.
     /// </summary>
     private static IEnumerable<(string Label, Dictionary<string, string> Environment, string[] Args)> Variants()
     {
-        yield return ("defaults: intake batch 16, compiled once, arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
-        yield return ("before: tiered compilation (DOTNET_TieredCompilation=1) and intake batch 8", new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" }, ["--Inspection:MaxBatchSize=8"]);
-        yield return ("defaults but tiered compilation (DOTNET_TieredCompilation=1)", new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" }, []);
+        // The runtime reads DOTNET_ variables as hexadecimal: 46 is the thread pool's default spin limit, 70.
+        var tiering = ("DOTNET_TieredCompilation", "1");
+        var spinning = ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "46");
+        yield return ("defaults: intake batch 16, compiled once, idle workers block, arenas 2, large blocks kept, trim when drained, GC conserve 5", [], []);
+        yield return ("before: tiered compilation, intake batch 8, idle workers spin", Env(tiering, spinning), ["--Inspection:MaxBatchSize=8"]);
+        yield return ("defaults but tiered compilation (DOTNET_TieredCompilation=1)", Env(tiering), []);
         yield return ("defaults but intake batch 8 (MaxBatchSize=8)", [], ["--Inspection:MaxBatchSize=8"]);
+        yield return ("defaults but idle thread-pool workers spin (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=46)", Env(spinning), []);
         // Before: OpenBLAS's own default (2^28 cycles of sched_yield after every sgemm before an idle thread sleeps).
-        yield return ("defaults but OpenBLAS idle threads spinning (OPENBLAS_THREAD_TIMEOUT=28)", new Dictionary<string, string> { ["OPENBLAS_THREAD_TIMEOUT"] = "28" }, []);
+        yield return ("defaults but OpenBLAS idle threads spinning (OPENBLAS_THREAD_TIMEOUT=28)", Env(("OPENBLAS_THREAD_TIMEOUT", "28")), []);
         // What configs/patchcore-inspection.service adds (the runtime reads the gen0 budget from the environment only).
-        yield return ("defaults + the unit's gen0 32 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000" }, []);
+        yield return ("defaults + the unit's gen0 32 MiB", Env(("DOTNET_GCgen0size", "0x2000000")), []);
         // glibc's own number of arenas (8 per core, 16 here), freed memory kept for reuse; the runtime's GC. The
         // thresholds stay fixed: there is no environment that keeps glibc's own, moving ones (NativeHeap).
-        yield return ("16 arenas, no trim, GC conserve 0", new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "16", ["DOTNET_GCConserveMemory"] = "0" }, ["--Inspection:TrimNativeMemory=false"]);
+        yield return ("16 arenas, no trim, GC conserve 0", Env(("MALLOC_ARENA_MAX", "16"), ("DOTNET_GCConserveMemory", "0")), ["--Inspection:TrimNativeMemory=false"]);
     }
+
+    private static Dictionary<string, string> Env(params (string Name, string Value)[] variables) =>
+        variables.ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
 
     private static BurstResult Burst(string root, string bank, string[] sources, int count, Dictionary<string, string> environment, string[] args)
     {
