@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Text;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
