@@ -72,15 +72,6 @@ public sealed class BatchingUnitTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AMaxBatchPixelsBelowOneStopsTheStartNamingTheSetting()
-    {
-        using var folders = FakeDaemon.NewFolders();
-        await using var daemon = new FakeDaemon(folders, output, "--Inspection:MaxBatchPixels=0");
-        var e = await Assert.ThrowsAsync<OptionsValidationException>(daemon.StartAsync);
-        Assert.Contains("Inspection:MaxBatchPixels must be positive (got 0).", e.Failures);
-    }
-
-    [Fact]
     public async Task AFileThatComesWithinTheDelayJoinsTheBatch()
     {
         var channel = Channel.CreateUnbounded<InboxFile>();
@@ -118,13 +109,15 @@ public sealed class BatchingUnitTests(ITestOutputHelper output)
         Assert.Equal(3, options.DecodeParallelism);
     }
 
-    [Fact]
-    public async Task ABatchSizeOutOfRangeStopsTheStartNamingTheSetting()
+    [Theory]
+    [InlineData("--Inspection:BatchSize=0", "Inspection:BatchSize must be between 1 and 1024 (got 0).")]
+    [InlineData("--Inspection:MaxBatchPixels=0", "Inspection:MaxBatchPixels must be positive (got 0).")]
+    public async Task ABatchSettingOutOfRangeStopsTheStartNamingTheSetting(string setting, string failure)
     {
         using var folders = FakeDaemon.NewFolders();
-        await using var daemon = new FakeDaemon(folders, output, "--Inspection:BatchSize=0");
+        await using var daemon = new FakeDaemon(folders, output, setting);
         var e = await Assert.ThrowsAsync<OptionsValidationException>(daemon.StartAsync);
-        Assert.Contains("Inspection:BatchSize must be between 1 and 1024 (got 0).", e.Failures);
+        Assert.Contains(failure, e.Failures);
     }
 
     private static InboxFile File(int i) => new($"/inbox/f{i}", $"f{i}", DateTimeOffset.UtcNow);

@@ -19,11 +19,7 @@ public sealed class BurstTests(BankFixture bank, ITestOutputHelper output)
         for (int i = 0; i < Images; i++) File.Copy(sources[i % sources.Length], Path.Combine(folders.Drafts, names[i]));
 
         using var daemon = DaemonProcess.Start(folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=300", "--Inspection:MaxBatchSize=8"]));
-        while (!daemon.Log.Contains("Watching ", StringComparison.Ordinal)) // bank loaded, inbox watched
-        {
-            Assert.False(daemon.HasExited, daemon.Log);
-            await Task.Delay(100);
-        }
+        await daemon.WaitUntilWatching(TimeSpan.FromMinutes(2)); // bank loaded, inbox watched
         var (idleRss, _) = daemon.Memory();
 
         // All 500 land at once: renamed in from a folder on the same file system.

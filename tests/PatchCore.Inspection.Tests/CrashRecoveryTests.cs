@@ -56,6 +56,8 @@ public sealed class CrashRecoveryTests(BankFixture bank, ITestOutputHelper outpu
         {
             await folders.WaitForRecords(names.Length, TimeSpan.FromMinutes(4), last);
             while (folders.InboxImages().Length > 0 || folders.StagedFiles().Length > 0) await Task.Delay(100);
+            // All may have been recorded before this daemon started: SIGTERM once it handles it, not in its start.
+            await last.WaitUntilWatching(TimeSpan.FromMinutes(2));
             last.Terminate();
             Assert.True(last.WaitForExit(TimeSpan.FromSeconds(60)), "no exit after SIGTERM");
             logs.Add(last.Log);

@@ -70,6 +70,22 @@ public sealed partial class DaemonProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>
+    /// Waits until the daemon logs that it watches its inbox: its banks are loaded, the restart's reconciliation is done
+    /// and the host handles SIGTERM (a SIGTERM that comes earlier in the start finds the runtime's default and ends the
+    /// process with 143). Fails the test if the daemon exits first or the timeout passes.
+    /// </summary>
+    public async Task WaitUntilWatching(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Log.Contains("Watching ", StringComparison.Ordinal))
+        {
+            Xunit.Assert.False(HasExited, Log);
+            Xunit.Assert.True(clock.Elapsed < timeout, $"Not watching its inbox after {timeout.TotalSeconds:F0} s:{Environment.NewLine}{Log}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>SIGTERM, what systemd sends on stop.</summary>
     public void Terminate()
     {

@@ -13,11 +13,7 @@ public sealed class OwnershipProcessTests(BankFixture bank, ITestOutputHelper ou
         using var folders = new DaemonFolders(bank.BankA);
         string[] args = folders.Args([.. bank.ThresholdArgs, "--Inspection:SettleMs=200"]);
         using var first = DaemonProcess.Start(args);
-        while (!first.Log.Contains("Watching ", StringComparison.Ordinal))
-        {
-            Assert.False(first.HasExited, first.Log);
-            await Task.Delay(100);
-        }
+        await first.WaitUntilWatching(TimeSpan.FromMinutes(2));
 
         using (var second = DaemonProcess.Start(args))
         {

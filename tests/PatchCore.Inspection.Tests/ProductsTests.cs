@@ -104,11 +104,7 @@ public sealed class ProductsTests(BankFixture bank, ITestOutputHelper output)
             .. products.SelectMany(p => folders.ProductArgs(p)),
         ]);
         using var daemon = DaemonProcess.Start(args);
-        while (!daemon.Log.Contains("Watching ", StringComparison.Ordinal)) // every bank checked, the inbox watched
-        {
-            Assert.False(daemon.HasExited, daemon.Log);
-            await Task.Delay(100);
-        }
+        await daemon.WaitUntilWatching(TimeSpan.FromMinutes(2)); // every bank checked, the inbox watched
         await Task.Delay(1000);
         var (idleRss, _) = daemon.Memory();
 
