@@ -25,8 +25,6 @@ internal static class DefectMask
                 }
             });
         }
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
         PngWriter.Write(mask, path);
     }
 }

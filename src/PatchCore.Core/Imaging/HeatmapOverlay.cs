@@ -54,8 +54,6 @@ internal static class HeatmapOverlay
     public static void WritePng(Layers layers, string path)
     {
         using var overlay = Render(layers);
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
         PngWriter.Write(overlay, path);
     }
 

@@ -32,8 +32,11 @@ internal static class PngWriter
 
     public static void Write(Image<L8> image, string path) => ToFile(path, file => Write(image, file));
 
+    /// <summary>Writes to <paramref name="path"/>, making its folder first if it is missing.</summary>
     private static void ToFile(string path, Action<Stream> write)
     {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         write(file);
     }
